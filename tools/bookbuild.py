@@ -287,12 +287,13 @@ def build_pdf(root: Path, build_dir: Path) -> int:
                   if line.startswith("!") or ".tex:" in line]
         log("LaTeX failed:\n  " + "\n  ".join(errors[:20]))
         return proc.returncode
-    missing = sorted(set(re.findall(r"Missing character: There is no (.+?)"
-                                    r" in font (.+?)!", log_text)))
+    # TeX wraps log lines at 79 columns, so read only the start of each.
+    missing = sorted(set(re.findall(
+        r"Missing character: There is no (.+?) \((U\+[0-9A-F]+)\)",
+        log_text)))
     if missing:
-        log("LaTeX could not render these characters (missing glyphs):")
-        for char, font in missing:
-            log(f"  {char} in {font}")
+        log("LaTeX could not render these characters (missing glyphs): "
+            + ", ".join(f"{char} ({code})" for char, code in missing))
         return 1
     pdf = tex.with_suffix(".pdf")
     log(f"PDF written to {pdf.relative_to(root)}")

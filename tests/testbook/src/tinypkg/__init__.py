@@ -1,0 +1,3 @@
+"""The package the test book imports."""
+
+VALUE = 1
