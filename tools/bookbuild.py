@@ -332,8 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     for fmt in formats:
         builder = "html" if fmt == "html" else "latex"
         out_dir = build_dir / builder
-        if out_dir.exists():
+        if builder == "html" and out_dir.exists():
             shutil.rmtree(out_dir)  # no page from an older build survives
+        # The LaTeX directory is kept: Sphinx rewrites the .tex, and latexmk
+        # reuses its auxiliary files and skips TeX when nothing changed.
         t0 = time.perf_counter()
         code, lines = run_jupyter_book(root, builder,
                                        build_dir / f"{builder}-build.log")
