@@ -83,7 +83,7 @@ def log(message: str) -> None:
 
 
 def load_settings(root: Path) -> dict:
-    """Read ``[tool.bookbuild]`` from ``root/pyproject.toml`` (may be absent)."""
+    """Read ``[tool.bookbuild]`` from ``root/pyproject.toml``, if any."""
     pyproject = root / "pyproject.toml"
     if not pyproject.exists():
         return {}

@@ -56,7 +56,8 @@ def ensure_keras_backend() -> None:
             raise RuntimeError(
                 "ensure_keras_backend: Keras was already imported with the "
                 f"{loaded!r} backend. Restart the kernel and run "
-                "`import dlpy` (or set KERAS_BACKEND=jax) before `import keras`."
+                "`import dlpy` (or set KERAS_BACKEND=jax) before "
+                "`import keras`."
             )
 
 
@@ -98,7 +99,7 @@ def device_description() -> str:
     a GPU machine says so, e.g. ``"NVIDIA H100 80GB HBM3"``.
 
     Example:
-        >>> device_description() in {"CPU"} or "GPU" not in device_description()
+        >>> isinstance(device_description(), str)
         True
     """
     import jax
@@ -126,7 +127,7 @@ class Run:
 
 
 def start_run(seed: int = 0) -> Run:
-    """Start timing a page: check the backend, seed everything, find the device.
+    """Start timing a page: check the backend, seed, find the device.
 
     Args:
         seed: passed to :func:`set_seed`.

@@ -50,7 +50,10 @@ def new_figure(width: float = 6.0, height: float = 4.0, **subplots_kwargs):
             f"Received: width={width}, height={height}"
         )
     fig, ax = plt.subplots(
-        figsize=(width, height), dpi=150, layout="constrained", **subplots_kwargs
+        figsize=(width, height),
+        dpi=150,
+        layout="constrained",
+        **subplots_kwargs,
     )
     fig.patch.set_facecolor(COLORS["paper"])
     fig.patch.set_alpha(1.0)
