@@ -1,0 +1,22 @@
+"""Shared test settings: deterministic Hypothesis runs.
+
+``derandomize=True`` makes every run draw the same examples, so a failure
+is reproducible and the suite's run time is stable. Set the environment
+variable ``DLPY_HYPOTHESIS_PROFILE=thorough`` for a longer search.
+"""
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile(
+    "dlpy",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=40,
+    print_blob=True,
+)
+settings.register_profile("thorough", parent=settings.get_profile("dlpy"),
+                          max_examples=1000)
+settings.load_profile(os.environ.get("DLPY_HYPOTHESIS_PROFILE", "dlpy"))

@@ -1,0 +1,228 @@
+"""The toy autodiff engine against jax.grad, the trusted reference.
+
+JAX runs in float64 here (``jax.enable_x64``) so that its forward values
+are bit-for-bit those of the float64 ``Value`` graph: both take the same
+branch of ``abs`` and the gradients agree to rounding.
+"""
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlpy.autodiff import Edge, Value, chapter_example
+
+
+def jax_grads(f, *args):
+    """The gradient of ``f`` with respect to each argument, in float64."""
+    with jax.enable_x64(True):
+        args = [jnp.float64(a) for a in args]
+        grads = jax.grad(f, argnums=tuple(range(len(args))))(*args)
+        return [float(g) for g in grads]
+
+
+def value_grads(f, *args):
+    """The same gradients from a ``Value`` graph."""
+    inputs = [Value(a) for a in args]
+    output = f(*inputs)
+    output.backward()
+    return output.data, [v.grad for v in inputs]
+
+
+# --- The chapter's example (2.4.4) ---------------------------------------
+
+
+def chapter_loss(x, w, b, y_true):
+    return abs(y_true - (x * w + b))
+
+
+def test_chapter_example_forward_values():
+    nodes = chapter_example()
+    values = {name: node.data for name, node in nodes.items()}
+    assert values == {"x": 2.0, "w": 3.0, "b": 1.0, "y_true": 4.0,
+                      "x1": 6.0, "x2": 7.0, "loss": 3.0}
+    assert all(node.label == name for name, node in nodes.items())
+
+
+def test_chapter_example_gradients_match_jax():
+    nodes = chapter_example()
+    names = ("x", "w", "b", "y_true")
+    expected = jax_grads(chapter_loss, 2.0, 3.0, 1.0, 4.0)
+    assert [nodes[name].grad for name in names] == pytest.approx(expected)
+    # And the numbers the chapter states.
+    assert (nodes["w"].grad, nodes["b"].grad, nodes["x"].grad) == (2, 1, 3)
+
+
+def test_chapter_example_intermediate_gradients_match_jax():
+    nodes = chapter_example()
+    d_x1, d_b = jax_grads(lambda x1, b: abs(4.0 - (x1 + b)), 6.0, 1.0)
+    (d_x2,) = jax_grads(lambda x2: abs(4.0 - x2), 7.0)
+    assert nodes["x1"].grad == pytest.approx(d_x1)
+    assert nodes["x2"].grad == pytest.approx(d_x2)
+    assert nodes["loss"].grad == 1.0
+
+
+def test_chapter_example_edges_carry_hand_computed_local_gradients():
+    loss = chapter_example()["loss"]
+    edges = {(e.parent.label or e.parent.op, e.child.label or e.child.op):
+             e.local_grad for e in loss.edges()}
+    assert edges == {
+        ("x", "x1"): 3.0,  # d(x * w)/dx = w
+        ("w", "x1"): 2.0,  # d(x * w)/dw = x
+        ("x1", "x2"): 1.0,
+        ("b", "x2"): 1.0,
+        ("y_true", "-"): 1.0,
+        ("x2", "-"): -1.0,
+        ("-", "loss"): -1.0,  # abs at -3 has slope -1
+    }
+    assert all(isinstance(e, Edge) for e in loss.edges())
+
+
+def test_topological_order_puts_parents_first():
+    loss = chapter_example()["loss"]
+    order = loss.topological_order()
+    assert order[-1] is loss
+    assert len({id(v) for v in order}) == len(order) == 8
+    position = {id(v): i for i, v in enumerate(order)}
+    for edge in loss.edges():
+        assert position[id(edge.parent)] < position[id(edge.child)]
+    assert {v.label for v in order if not v.op} == {"x", "w", "b", "y_true"}
+
+
+# --- Several paths, repeated backward ----------------------------------------
+
+
+@pytest.mark.parametrize("x", [-2.0, -0.5, 0.0, 1.5, 3.0])
+def test_gradients_add_up_over_several_paths(x):
+    def f(x):
+        return x * x + x  # x reaches the output along three edges
+
+    data, (grad,) = value_grads(f, x)
+    assert data == x * x + x
+    assert grad == pytest.approx(jax_grads(f, x)[0])
+    assert grad == 2 * x + 1
+
+
+def test_backward_twice_does_not_double_count():
+    x = Value(3.0)
+    y = x * x * x
+    y.backward()
+    first = x.grad
+    y.backward()
+    assert x.grad == first == 27.0
+
+
+@pytest.mark.parametrize("x", [-1.0, -0.0, 0.0, 2.0])
+def test_abs_derivative_convention_matches_jax(x):
+    _, (grad,) = value_grads(abs, x)
+    assert grad == jax_grads(jnp.abs, x)[0]
+    _, (grad,) = value_grads(lambda v: v.abs(), x)
+    assert grad == jax_grads(jnp.abs, x)[0]
+
+
+def test_operations_with_plain_numbers():
+    def f(a):
+        return 2 + a, a + 2, 5 - a, a - 5, 3 * a, a * 3, -a
+
+    for i in range(7):
+        data, (grad,) = value_grads(lambda a, i=i: f(a)[i], 1.5)
+        assert data == f(1.5)[i]
+        assert grad == jax_grads(lambda a, i=i: f(a)[i], 1.5)[0]
+
+
+# --- Random expressions vs jax.grad ------------------------------------------
+
+VARIABLES = ("a", "b", "c")
+BINARY = ("+", "-", "*")
+
+
+def _extend(children):
+    return (st.tuples(st.sampled_from(BINARY), children, children)
+            | st.tuples(st.just("abs"), children)
+            | st.tuples(st.just("neg"), children))
+
+
+# Leaves are variables or small integer constants; at most 8 leaves keep
+# the values small.
+EXPRESSIONS = st.recursive(
+    st.sampled_from(VARIABLES) | st.integers(-3, 3).map(float),
+    _extend,
+    max_leaves=8,
+)
+
+
+def evaluate(tree, env):
+    """Evaluate ``tree`` with Python operators: works for Value and JAX."""
+    if isinstance(tree, str):
+        return env[tree]
+    if isinstance(tree, float):
+        return tree
+    op, *args = tree
+    args = [evaluate(arg, env) for arg in args]
+    if op == "abs":
+        return abs(args[0])
+    if op == "neg":
+        return -args[0]
+    left, right = args
+    return {"+": left + right, "-": left - right, "*": left * right}[op]
+
+
+def _uses_a_variable(tree):
+    if isinstance(tree, str):
+        return True
+    return isinstance(tree, tuple) and any(map(_uses_a_variable, tree[1:]))
+
+
+INTEGER_VALUES = st.integers(-3, 3).map(float)  # hits abs at 0 often
+FLOAT_VALUES = st.floats(-3, 3, allow_subnormal=False)
+
+
+@pytest.mark.parametrize("values", [INTEGER_VALUES, FLOAT_VALUES],
+                         ids=["integers", "floats"])
+@given(data=st.data())
+def test_random_expressions_match_jax_grad(values, data):
+    tree = data.draw(EXPRESSIONS.filter(_uses_a_variable), label="tree")
+    point = data.draw(st.tuples(values, values, values), label="point")
+
+    def f(a, b, c):
+        return evaluate(tree, dict(zip(VARIABLES, (a, b, c))))
+
+    output, grads = value_grads(f, *point)
+    with jax.enable_x64(True):
+        expected_output = float(f(*map(jnp.float64, point)))
+    assert output == pytest.approx(expected_output, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(grads, jax_grads(f, *point),
+                               rtol=1e-12, atol=1e-12)
+
+
+# --- Bad input ---------------------------------------------------------------
+
+BAD_INPUTS = [
+    (lambda: Value("3"), TypeError,
+     "Value: data must be a real number. Received: data='3' (type str)"),
+    (lambda: Value(True), TypeError,
+     "Value: data must be a real number. Received: data=True (type bool)"),
+    (lambda: Value(1.0, parents=(Value(2.0),)), ValueError,
+     "Value: parents and local_grads must have the same length. "
+     "Received: len(parents)=1, len(local_grads)=0"),
+    (lambda: Value(1.0) + "2", TypeError,
+     "Value +: the other operand must be a Value or a real number. "
+     "Received: '2' (type str)"),
+    (lambda: [1.0] - Value(1.0), TypeError,
+     "Value -: the other operand must be a Value or a real number. "
+     "Received: [1.0] (type list)"),
+    (lambda: Value(1.0) * None, TypeError,
+     "Value *: the other operand must be a Value or a real number. "
+     "Received: None (type NoneType)"),
+]
+
+
+@pytest.mark.parametrize(("make", "error", "message"), BAD_INPUTS)
+def test_bad_input_raises_with_a_clear_message(make, error, message):
+    # chapter_example takes no arguments, so Value is the only entry point.
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        make()

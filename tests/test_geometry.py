@@ -1,0 +1,187 @@
+"""2D transforms against hand-computed points."""
+
+import math
+import re
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlpy import geometry
+
+SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+
+
+def close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_translate_by_hand():
+    close(geometry.translate(SQUARE, [2, -1]),
+          [[2, -1], [3, -1], [3, 0], [2, 0]])
+
+
+@pytest.mark.parametrize(
+    ("theta", "expected"),
+    [
+        (math.pi / 2, [[0, 1]]),
+        (math.pi, [[-1, 0]]),
+        (-math.pi / 2, [[0, -1]]),
+        (math.pi / 4, [[math.sqrt(0.5), math.sqrt(0.5)]]),
+        (2 * math.pi, [[1, 0]]),
+    ],
+)
+def test_rotate_unit_x_counterclockwise(theta, expected):
+    close(geometry.rotate([[1, 0]], theta), expected)
+
+
+def test_rotate_the_square_a_quarter_turn():
+    close(geometry.rotate(SQUARE, math.pi / 2),
+          [[0, 0], [0, 1], [-1, 1], [-1, 0]])
+
+
+def test_rotation_matrix_by_hand():
+    c, s = math.cos(0.3), math.sin(0.3)
+    close(geometry.rotation_matrix(0.3), [[c, -s], [s, c]])
+    close(geometry.rotation_matrix(0), np.eye(2))
+
+
+def test_scale_by_hand():
+    close(geometry.scale(SQUARE, [2, 3]), [[0, 0], [2, 0], [2, 3], [0, 3]])
+
+
+def test_linear_applies_matrix_times_point():
+    shear = [[1, 1], [0, 1]]  # (x, y) -> (x + y, y)
+    close(geometry.linear(SQUARE, shear), [[0, 0], [1, 0], [2, 1], [1, 1]])
+
+
+def test_affine_by_hand():
+    close(geometry.affine([[1, 2]], [[0, -1], [1, 0]], [10, 20]),
+          [[8, 21]])  # (0*1 - 1*2 + 10, 1*1 + 0*2 + 20)
+
+
+def test_relu_by_hand():
+    close(geometry.relu([[-1, 2], [3, -4], [-5, -6], [0.5, 0]]),
+          [[0, 2], [3, 0], [0, 0], [0.5, 0]])
+
+
+def test_results_are_new_float_arrays():
+    points = np.array([[1, 2]])
+    for result in (geometry.translate(points, [0, 0]),
+                   geometry.rotate(points, 0.0),
+                   geometry.scale(points, [1, 1]),
+                   geometry.relu(points)):
+        assert result.dtype == np.float64
+        assert not np.shares_memory(result, points)
+    np.testing.assert_array_equal(points, [[1, 2]])
+
+
+def test_empty_point_sets():
+    empty = np.zeros((0, 2))
+    assert geometry.rotate(empty, 1.0).shape == (0, 2)
+    assert geometry.affine(empty, np.eye(2), [1, 1]).shape == (0, 2)
+
+
+NUMBERS = st.floats(-10, 10)
+
+
+def matrices():
+    return hnp.arrays(np.float64, (2, 2), elements=NUMBERS)
+
+
+def vectors():
+    return hnp.arrays(np.float64, (2,), elements=NUMBERS)
+
+
+@given(
+    points=hnp.arrays(np.float64, st.tuples(st.integers(0, 6), st.just(2)),
+                      elements=NUMBERS),
+    W1=matrices(), b1=vectors(), W2=matrices(), b2=vectors(),
+)
+def test_compose_affine_equals_applying_both(points, W1, b1, W2, b2):
+    W, b = geometry.compose_affine(W1, b1, W2, b2)
+    np.testing.assert_allclose(
+        geometry.affine(points, W, b),
+        geometry.affine(geometry.affine(points, W1, b1), W2, b2),
+        rtol=1e-9, atol=1e-9,
+    )
+
+
+@given(points=hnp.arrays(np.float64, (3, 2), elements=NUMBERS),
+       matrix=matrices())
+def test_linear_matches_a_loop_over_points(points, matrix):
+    expected = np.array([matrix @ p for p in points]).reshape(-1, 2)
+    close(geometry.linear(points, matrix), expected)
+
+
+def test_compose_affine_by_hand():
+    # Rotate a quarter turn, shift right by 1, then double and shift up.
+    W, b = geometry.compose_affine([[0, -1], [1, 0]], [1, 0],
+                                   [[2, 0], [0, 2]], [0, 1])
+    close(W, [[0, -2], [2, 0]])
+    close(b, [2, 1])
+
+
+# --- Bad input ---------------------------------------------------------------
+
+P = np.zeros((3, 2))
+I2 = np.eye(2)
+
+BAD_INPUTS = [
+    ("translate", (np.zeros((3, 3)), [1, 1]), ValueError,
+     "translate: points must have shape (n, 2). "
+     "Received: points.shape=(3, 3)"),
+    ("translate", (P, [1, 1, 1]), ValueError,
+     "translate: vector must have shape (2,). Received: vector.shape=(3,)"),
+    ("translate", ("abc", [1, 1]), TypeError,
+     "translate: points must be an array of numbers. Received: points='abc'"),
+    ("rotation_matrix", ("90",), TypeError,
+     "rotation_matrix: theta must be a real number (radians). "
+     "Received: theta='90' (type str)"),
+    ("rotate", (P, [0.5]), TypeError,
+     "rotate: theta must be a real number (radians). "
+     "Received: theta=[0.5] (type list)"),
+    ("rotate", (np.zeros(2), 0.5), ValueError,
+     "rotate: points must have shape (n, 2). Received: points.shape=(2,)"),
+    ("scale", (P, 2.0), ValueError,
+     "scale: factors must have shape (2,). Received: factors.shape=()"),
+    ("scale", (np.zeros((2, 2, 2)), [1, 1]), ValueError,
+     "scale: points must have shape (n, 2). "
+     "Received: points.shape=(2, 2, 2)"),
+    ("linear", (P, np.eye(3)), ValueError,
+     "linear: matrix must have shape (2, 2). Received: matrix.shape=(3, 3)"),
+    ("linear", (P, [[1, 2], [3]]), TypeError,
+     "linear: matrix must be an array of numbers. "
+     "Received: matrix=[[1, 2], [3]]"),
+    ("affine", (P, I2, np.zeros(3)), ValueError,
+     "affine: bias must have shape (2,). Received: bias.shape=(3,)"),
+    ("affine", (P, np.zeros(4), np.zeros(2)), ValueError,
+     "affine: matrix must have shape (2, 2). Received: matrix.shape=(4,)"),
+    ("relu", (np.zeros((2, 1)),), ValueError,
+     "relu: points must have shape (n, 2). Received: points.shape=(2, 1)"),
+    ("relu", ([["a", "b"]],), TypeError,
+     "relu: points must be an array of numbers. Received: points=[['a', "
+     "'b']]"),
+    ("compose_affine", (I2, np.zeros(2), np.eye(3), np.zeros(2)), ValueError,
+     "compose_affine: W2 must have shape (2, 2). Received: W2.shape=(3, 3)"),
+    ("compose_affine", (I2, np.zeros(3), I2, np.zeros(2)), ValueError,
+     "compose_affine: b1 must have shape (2,). Received: b1.shape=(3,)"),
+    ("compose_affine", (I2, np.zeros(2), I2, None), TypeError,
+     "compose_affine: b2 must be an array of numbers. Received: b2=None"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "error", "message"),
+    BAD_INPUTS,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(BAD_INPUTS)],
+)
+def test_bad_input_raises_with_a_clear_message(name, args, error, message):
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        getattr(geometry, name)(*args)
+
+
+def test_every_public_function_has_a_bad_input_case():
+    assert {case[0] for case in BAD_INPUTS} == set(geometry.__all__)
