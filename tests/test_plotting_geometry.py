@@ -1,0 +1,165 @@
+"""Tests for dlpy.plotting.geometry: drawn coordinates, and bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dlpy.plotting import geometry  # noqa: E402
+
+SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test starts and ends with no open figure."""
+    plt.close("all")
+    yield
+    plt.close("all")
+    assert plt.get_fignums() == []
+
+
+def _line(ax, gid):
+    (line,) = [line for line in ax.lines if line.get_gid() == gid]
+    return line
+
+
+def _arrows(ax, gid):
+    return [text for text in ax.texts if text.get_gid() == gid]
+
+
+def test_plot_points_and_arrow():
+    fig = geometry.plot_points_and_arrow([2.0, 1.0])
+    assert isinstance(fig, Figure)
+    point_ax, arrow_ax = fig.axes
+    np.testing.assert_allclose(_line(point_ax, "point").get_xydata(),
+                               [[2.0, 1.0]])
+    (arrow,) = _arrows(arrow_ax, "vector")
+    assert arrow.xy == (2.0, 1.0)
+    assert tuple(arrow.xyann) == (0.0, 0.0)
+    plt.close(fig)
+
+
+def test_plot_vector_sum_places_arrows_head_to_tail():
+    fig = geometry.plot_vector_sum([1.0, 2.0], [2.0, -1.0])
+    (ax,) = fig.axes
+    (a,), (b,), (total,) = (_arrows(ax, gid) for gid in ("a", "b", "a+b"))
+    assert tuple(a.xyann) == (0.0, 0.0) and a.xy == (1.0, 2.0)
+    assert tuple(b.xyann) == (1.0, 2.0) and b.xy == (3.0, 1.0)
+    assert total.xy == (3.0, 1.0)
+    plt.close(fig)
+
+
+def test_plot_transform_draws_both_point_sets():
+    # A quarter turn, worked out by hand: (x, y) -> (-y, x).
+    after = np.array([[0.0, 0.0], [0.0, 1.0], [-1.0, 1.0], [-1.0, 0.0]])
+    fig = geometry.plot_transform(SQUARE, after, title="rotation")
+    (ax,) = fig.axes
+    assert ax.get_title() == "rotation"
+    before_line, after_line = _line(ax, "before"), _line(ax, "after")
+    np.testing.assert_allclose(before_line.get_xydata()[:4], SQUARE)
+    np.testing.assert_allclose(after_line.get_xydata()[:4], after)
+    # Closed outlines end where they start.
+    np.testing.assert_allclose(after_line.get_xydata()[-1], after[0])
+    # Both shapes are inside the visible area.
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    both = np.vstack([SQUARE, after])
+    assert x0 < both[:, 0].min() and both[:, 0].max() < x1
+    assert y0 < both[:, 1].min() and both[:, 1].max() < y1
+    plt.close(fig)
+
+
+def test_plot_transform_arrows_join_each_point_to_its_image():
+    after = SQUARE + np.array([2.0, 0.5])
+    fig = geometry.plot_transform(SQUARE, after, arrows=True, closed=False)
+    (ax,) = fig.axes
+    moves = _arrows(ax, "move")
+    assert len(moves) == 4
+    for arrow, start, end in zip(moves, SQUARE, after):
+        np.testing.assert_allclose(arrow.xyann, start)
+        np.testing.assert_allclose(arrow.xy, end)
+    assert len(_line(ax, "after").get_xydata()) == 4  # not closed
+    plt.close(fig)
+
+
+def test_plot_stages_one_line_per_stage():
+    stages = [SQUARE, 2 * SQUARE, SQUARE - 1]
+    fig = geometry.plot_stages(stages, ["x", "2x", "x - 1"], title="t")
+    (ax,) = fig.axes
+    for index, stage in enumerate(stages):
+        drawn = _line(ax, f"stage{index}").get_xydata()
+        np.testing.assert_allclose(drawn[:4], stage)
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert labels == ["x", "2x", "x - 1"]
+    plt.close(fig)
+
+
+def test_plot_representations_scatters_each_class():
+    points = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]])
+    classes = np.array([0, 1, 0])
+    fig = geometry.plot_representations([points, -points], classes,
+                                        ["input", "layer 1"])
+    first, second = fig.axes
+    zeros, ones = first.collections
+    np.testing.assert_allclose(zeros.get_offsets(), points[[0, 2]])
+    np.testing.assert_allclose(ones.get_offsets(), points[[1]])
+    np.testing.assert_allclose(second.collections[1].get_offsets(),
+                               -points[[1]])
+    assert [ax.get_title() for ax in fig.axes] == ["input", "layer 1"]
+    plt.close(fig)
+
+
+BAD_INPUT = [
+    (geometry.plot_points_and_arrow, ([1.0, 2.0, 3.0],), ValueError,
+     r"plot_points_and_arrow: point must have shape \(2,\). "
+     r"Received: point.shape=\(3,\)"),
+    (geometry.plot_points_and_arrow, (["a", "b"],), TypeError,
+     r"plot_points_and_arrow: point must hold real numbers"),
+    (geometry.plot_vector_sum, ([1, 2], [[1, 2]]), ValueError,
+     r"plot_vector_sum: b must have shape \(2,\). "
+     r"Received: b.shape=\(1, 2\)"),
+    (geometry.plot_transform, (SQUARE, SQUARE[:3]), ValueError,
+     r"plot_transform: before and after must have the same shape. "
+     r"Received: before.shape=\(4, 2\), after.shape=\(3, 2\)"),
+    (geometry.plot_transform, (SQUARE.T, SQUARE.T), ValueError,
+     r"plot_transform: before must have shape \(n, 2\) with n >= 1. "
+     r"Received: before.shape=\(2, 4\)"),
+    (geometry.plot_transform, (SQUARE, SQUARE * np.nan), ValueError,
+     r"plot_transform: after must be finite"),
+    (geometry.plot_transform, (SQUARE, SQUARE, 3), TypeError,
+     r"plot_transform: title must be a string or None. Received: title=3"),
+    (geometry.plot_stages, ([], []), ValueError,
+     r"plot_stages: stages must be a list of 1 to 5 point arrays"),
+    (geometry.plot_stages, ([SQUARE, SQUARE[:2]], ["a", "b"]), ValueError,
+     r"plot_stages: all stages must have the same shape. "
+     r"Received: stages\[0\].shape=\(4, 2\), stages\[1\].shape=\(2, 2\)"),
+    (geometry.plot_stages, ([SQUARE], ["a", "b"]), ValueError,
+     r"plot_stages: labels must have one entry per stage. "
+     r"Received: len\(labels\)=2, len\(stages\)=1"),
+    (geometry.plot_representations, ([SQUARE], np.zeros(4), ["a"]),
+     TypeError,
+     r"plot_representations: classes must be integers. "
+     r"Received: classes.dtype=float64"),
+    (geometry.plot_representations, ([SQUARE], np.zeros(3, int), ["a"]),
+     ValueError,
+     r"plot_representations: classes must have one entry per point. "
+     r"Received: classes.shape=\(3,\), representations\[0\].shape=\(4, 2\)"),
+    (geometry.plot_representations, ([SQUARE], np.zeros(4, int), []),
+     ValueError,
+     r"plot_representations: titles must have one entry per "
+     r"representation"),
+]
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "error", "message"),
+    BAD_INPUT,
+    ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(BAD_INPUT)],
+)
+def test_bad_input_raises_keras_style(func, args, error, message):
+    with pytest.raises(error, match=message):
+        func(*args)

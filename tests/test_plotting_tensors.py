@@ -1,0 +1,193 @@
+"""Tests for dlpy.plotting.tensors: what each figure draws, and bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dlpy.plotting import tensors  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test starts and ends with no open figure."""
+    plt.close("all")
+    yield
+    plt.close("all")
+    assert plt.get_fignums() == []
+
+
+def _patches(ax, gid):
+    return [patch for patch in ax.patches if patch.get_gid() == gid]
+
+
+def test_plot_digit_shows_the_array_itself():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(28, 28), dtype=np.uint8)
+    fig = tensors.plot_digit(image, label=9)
+    assert isinstance(fig, Figure)
+    (ax,) = fig.axes
+    (shown,) = ax.images
+    np.testing.assert_array_equal(shown.get_array(), image)
+    assert ax.get_title() == "label: 9"
+    plt.close(fig)
+
+
+def test_plot_digit_without_label_has_no_title():
+    fig = tensors.plot_digit(np.zeros((5, 7)))
+    assert fig.axes[0].get_title() == ""
+    assert fig.axes[0].images[0].get_array().shape == (5, 7)
+    plt.close(fig)
+
+
+def test_plot_digits_one_axes_per_image_in_order():
+    images = np.arange(3 * 4 * 4).reshape(3, 4, 4)
+    fig = tensors.plot_digits(images, labels=[7, 2, 1], ncols=2)
+    assert len(fig.axes) == 3  # the fourth grid cell is removed
+    for ax, image, label in zip(fig.axes, images, [7, 2, 1]):
+        np.testing.assert_array_equal(ax.images[0].get_array(), image)
+        assert ax.get_title() == str(label)
+    plt.close(fig)
+
+
+def test_plot_crops_keeps_one_pixel_scale():
+    digit = np.arange(28 * 28).reshape(28, 28)
+    corner = digit[14:, 14:]
+    fig = tensors.plot_crops([digit, corner], ["digit", "corner"])
+    big, small = fig.axes
+    np.testing.assert_array_equal(small.images[0].get_array(), corner)
+    assert small.get_title() == "corner\nshape (14, 14)"
+    # Both panels span 28 pixels, so the crop is drawn at half the width.
+    for ax in (big, small):
+        low, high = ax.get_xlim()
+        assert high - low == pytest.approx(28)
+    plt.close(fig)
+
+
+def test_plot_tensor_ranks_draws_one_cell_per_entry():
+    ranks = [np.array(5), np.arange(4), np.arange(6).reshape(2, 3),
+             np.arange(12).reshape(2, 2, 3)]
+    fig = tensors.plot_tensor_ranks(ranks)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["rank 0: shape ()", "rank 1: shape (4,)",
+                      "rank 2: shape (2, 3)", "rank 3: shape (2, 2, 3)"]
+    counts = [len(ax.patches) for ax in fig.axes]
+    assert counts == [1, 4, 6, 12]
+    # Values are written in the cells (the front matrix for rank 3).
+    texts = sorted(int(t.get_text()) for t in fig.axes[2].texts)
+    assert texts == list(range(6))
+    front = sorted(int(t.get_text()) for t in fig.axes[3].texts)
+    assert front == list(range(6))
+    plt.close(fig)
+
+
+def test_plot_data_layouts_titles_and_stacks():
+    fig = tensors.plot_data_layouts([
+        ("vector data", (100000, 3), ("samples", "features")),
+        ("timeseries", (250, 390, 3), ("samples", "timesteps", "features")),
+        ("images", (128, 256, 256, 3),
+         ("samples", "height", "width", "channels")),
+        ("video", (4, 240, 144, 256, 3),
+         ("samples", "frames", "height", "width", "channels")),
+    ])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[1] == "timeseries\nshape (250, 390, 3)"
+    # A rectangle, one block (3 faces), 3 stacked blocks, 3 x 3 blocks.
+    blocks = [len(_patches(ax, "block")) for ax in fig.axes]
+    assert blocks == [1, 3, 9, 27]
+    labels = " ".join(t.get_text() for t in fig.axes[3].texts)
+    for word in ("frames: 240", "samples: 4", "channels: 3"):
+        assert word in labels
+    plt.close(fig)
+
+
+def test_plot_matmul_boxes_sides_line_up():
+    fig = tensors.plot_matmul_boxes((3, 4), (4, 2), row=1, col=1)
+    (ax,) = fig.axes
+    assert ax.get_title() == "x @ y: (3, 4) @ (4, 2) -> (3, 2)"
+    (x,), (y,), (z,) = (_patches(ax, gid) for gid in ("x", "y", "z"))
+    # x's width matches y's height; z takes x's height and y's width.
+    assert x.get_width() == pytest.approx(y.get_height())
+    assert z.get_height() == pytest.approx(x.get_height())
+    assert z.get_width() == pytest.approx(y.get_width())
+    assert x.get_height() / x.get_width() == pytest.approx(3 / 4)
+    (entry,) = _patches(ax, "z_entry")
+    # The shaded entry sits in column 1 and row 1 of z.
+    unit = z.get_width() / 2
+    assert entry.get_x() == pytest.approx(z.get_x() + unit)
+    assert entry.get_y() == pytest.approx(z.get_y() + z.get_height()
+                                          - 2 * unit)
+    plt.close(fig)
+
+
+def test_plot_matmul_boxes_vector_operands():
+    fig = tensors.plot_matmul_boxes((3, 4), (4,))
+    assert fig.axes[0].get_title() == "x @ y: (3, 4) @ (4,) -> (3,)"
+    plt.close(fig)
+
+
+BAD_INPUT = [
+    (tensors.plot_digit, (np.zeros((2, 28, 28)),), ValueError,
+     r"plot_digit: image must be a non-empty rank-2 array .* "
+     r"Received: image.shape=\(2, 28, 28\)"),
+    (tensors.plot_digit, (np.array([["a", "b"]]),), TypeError,
+     r"plot_digit: image must be an array of real numbers"),
+    (tensors.plot_digits, (np.zeros((28, 28)),), ValueError,
+     r"plot_digits: images must be a rank-3 array .* "
+     r"Received: images.shape=\(28, 28\)"),
+    (tensors.plot_digits, (np.zeros((2, 4, 4)), [1]), ValueError,
+     r"plot_digits: labels must have one entry per image. "
+     r"Received: len\(labels\)=1"),
+    (tensors.plot_digits, (np.zeros((2, 4, 4)), None, 0), ValueError,
+     r"plot_digits: ncols must be >= 1. Received: ncols=0"),
+    (tensors.plot_crops, ([np.zeros((4, 4))], ["a", "b"]), ValueError,
+     r"plot_crops: titles must have one entry per image. "
+     r"Received: len\(titles\)=2, len\(images\)=1"),
+    (tensors.plot_crops, ([np.zeros(4)], ["a"]), ValueError,
+     r"plot_crops: images\[0\] must be a non-empty rank-2 array"),
+    (tensors.plot_crops, ([], []), ValueError,
+     r"plot_crops: images must be a non-empty list"),
+    (tensors.plot_tensor_ranks, ([np.zeros((1, 1, 1, 1))],), ValueError,
+     r"plot_tensor_ranks: each tensor must have rank <= 3 .* "
+     r"Received: tensors\[0\].shape=\(1, 1, 1, 1\)"),
+    (tensors.plot_tensor_ranks, ([np.zeros(9)],), ValueError,
+     r"at most 8 entries per axis"),
+    (tensors.plot_tensor_ranks, (np.zeros(3),), TypeError,
+     r"plot_tensor_ranks: tensors must be a list of arrays. "
+     r"Received: type\(tensors\)=ndarray"),
+    (tensors.plot_data_layouts, ([("t", (3,), ("a",))],), ValueError,
+     r"plot_data_layouts: shapes must have rank 2 to 5. "
+     r"Received: layouts\[0\] shape=\(3,\)"),
+    (tensors.plot_data_layouts, ([("t", (3, 4), ("a",))],), ValueError,
+     r"plot_data_layouts: axis_names must name every axis"),
+    (tensors.plot_data_layouts, ([("t", (3, 0), ("a", "b"))],), ValueError,
+     r"every size in layouts\[0\] shape must be >= 1"),
+    (tensors.plot_data_layouts, ([("t", (3, 2.5), ("a", "b"))],), TypeError,
+     r"layouts\[0\] shape must be a tuple of ints"),
+    (tensors.plot_data_layouts, ([],), ValueError,
+     r"plot_data_layouts: layouts must not be empty"),
+    (tensors.plot_matmul_boxes, ((3, 4), (5, 2)), ValueError,
+     r"plot_matmul_boxes: the last axis of x must match the first axis "
+     r"of y. Received: x_shape=\(3, 4\), y_shape=\(5, 2\)"),
+    (tensors.plot_matmul_boxes, ((2, 3, 4), (4, 2)), ValueError,
+     r"plot_matmul_boxes: x_shape must have rank 1 or 2. "
+     r"Received: x_shape=\(2, 3, 4\)"),
+    (tensors.plot_matmul_boxes, ("3x4", (4, 2)), TypeError,
+     r"plot_matmul_boxes: x_shape must be a tuple of ints"),
+    (tensors.plot_matmul_boxes, ((3, 4), (4, 2), 3), ValueError,
+     r"plot_matmul_boxes: row must be in \[0, 3\). Received: row=3"),
+]
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "error", "message"),
+    BAD_INPUT,
+    ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(BAD_INPUT)],
+)
+def test_bad_input_raises_keras_style(func, args, error, message):
+    with pytest.raises(error, match=message):
+        func(*args)
