@@ -13,7 +13,7 @@ from typing import Any
 __all__ = ["glue", "glue_figure"]
 
 
-def glue(name: str, value: Any, display: bool = False) -> Any:
+def glue(name: str, value: Any, display: bool = False) -> None:
     """Store ``value`` under ``name`` so the prose can show it.
 
     Args:
@@ -21,15 +21,14 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
         value: any object with a text (or image) representation.
         display: also show the value in the cell's output.
 
-    Returns:
-        ``value``, so a cell can glue and keep using a result in one line.
+    Returns nothing, so that a ``glue(...)`` call ending a cell does not also
+    print the value as the cell's output.
 
     Raises:
         TypeError: if ``name`` is not a non-empty string.
 
     Example:
         >>> glue("answer", 42)
-        42
     """
     if not isinstance(name, str) or not name:
         raise TypeError(
@@ -42,12 +41,11 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
             from IPython.display import display as _display
 
             _display(value)
-        return value
+        return
     _myst_glue(name, value, display=display)
-    return value
 
 
-def glue_figure(name: str, fig: Any) -> Any:
+def glue_figure(name: str, fig: Any) -> None:
     """Glue a Matplotlib figure for a ``{glue:figure}`` directive and close it.
 
     Closing keeps the inline backend from showing the figure a second time
@@ -57,8 +55,7 @@ def glue_figure(name: str, fig: Any) -> Any:
         name: the glue key named by the ``{glue:figure}`` directive.
         fig: a ``matplotlib.figure.Figure``.
 
-    Returns:
-        ``fig``.
+    Returns nothing: a returned figure ending a cell would be shown twice.
 
     Raises:
         TypeError: if ``fig`` is not a Matplotlib figure.
@@ -73,4 +70,3 @@ def glue_figure(name: str, fig: Any) -> Any:
         )
     glue(name, fig, display=False)
     plt.close(fig)
-    return fig
