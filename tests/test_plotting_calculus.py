@@ -1,0 +1,206 @@
+"""Tests for dlpy.plotting.calculus: what each figure draws, and bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from dlpy.plotting import calculus  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every test starts and ends with no open figure."""
+    plt.close("all")
+    yield
+    plt.close("all")
+    assert plt.get_fignums() == []
+
+
+def _line(ax, label):
+    (line,) = [line for line in ax.lines if line.get_label() == label]
+    return line
+
+
+def _bowl(points):
+    """A 2D quadratic bowl, vectorised over the last axis."""
+    points = np.asarray(points)
+    return points[..., 0] ** 2 + 3 * points[..., 1] ** 2
+
+
+def test_plot_function_draws_the_function_values():
+    fig = calculus.plot_function(np.cos, (-1.0, 2.0), num=50)
+    assert isinstance(fig, Figure)
+    (line,) = fig.axes[0].lines
+    x = line.get_xdata()
+    np.testing.assert_allclose(x, np.linspace(-1.0, 2.0, 50))
+    np.testing.assert_allclose(line.get_ydata(), np.cos(x))
+    plt.close(fig)
+
+
+def test_plot_function_accepts_a_scalar_only_function():
+    def scalar_only(x):
+        return float(x) ** 3  # float() rejects arrays of size > 1
+
+    fig = calculus.plot_function(scalar_only, (0.0, 1.0), num=5)
+    np.testing.assert_allclose(
+        fig.axes[0].lines[0].get_ydata(), np.linspace(0, 1, 5) ** 3
+    )
+    plt.close(fig)
+
+
+def test_tangent_is_the_local_linear_approximation():
+    # f(x) = x**2 at x0 = 1: tangent y = 1 + 2 (x - 1), by hand.
+    fig = calculus.plot_function_with_tangent(
+        np.square, 1.0, 2.0, x_range=(-2, 3), eps=0.5
+    )
+    ax = fig.axes[0]
+    tangent = _line(ax, "tangent")
+    x, y = tangent.get_xdata(), tangent.get_ydata()
+    np.testing.assert_allclose(y, 1 + 2 * (x - 1))
+    assert x.min() < 1.0 < x.max()
+    point = _line(ax, "point")
+    assert point.get_xdata().tolist() == [1.0]
+    assert point.get_ydata().tolist() == [1.0]
+    # x0 + eps on the curve (2.25) and on the tangent (2.0).
+    marks = _line(ax, "x0 + eps")
+    np.testing.assert_allclose(marks.get_xdata(), [1.5, 1.5])
+    np.testing.assert_allclose(marks.get_ydata(), [2.25, 2.0])
+    plt.close(fig)
+
+
+def test_plot_slopes_one_segment_and_label_per_point():
+    xs = [-1.0, 0.0, 2.0]
+    slopes = [-2.0, 0.0, 4.0]  # derivative of x**2 at xs, by hand
+    fig = calculus.plot_slopes(np.square, xs, slopes, x_range=(-3, 3))
+    ax = fig.axes[0]
+    segments = [line for line in ax.lines if line.get_label() == "tangent"]
+    assert len(segments) == 3
+    for segment, x0, a in zip(segments, xs, slopes):
+        x, y = segment.get_xdata(), segment.get_ydata()
+        np.testing.assert_allclose(y, x0**2 + a * (x - x0))
+        np.testing.assert_allclose(x.mean(), x0)
+    assert [t.get_text() for t in ax.texts] == ["-2.00", "+0.00", "+4.00"]
+    plt.close(fig)
+
+
+def test_plot_descent_1d_one_marker_per_point_on_the_curve():
+    path = np.array([2.0, 1.2, 0.72, 0.432])
+    fig = calculus.plot_descent_1d(np.square, path)
+    ax = fig.axes[0]
+    descent = _line(ax, "descent")
+    assert descent.get_marker() == "o"
+    assert descent.get_linestyle() == "None"
+    np.testing.assert_allclose(descent.get_xdata(), path)
+    np.testing.assert_allclose(descent.get_ydata(), path**2)
+    # One arrow between consecutive points.
+    arrows = [t for t in ax.texts if t.arrow_patch is not None]
+    assert len(arrows) == len(path) - 1
+    # The default range covers the whole path.
+    low, high = ax.get_xlim()
+    assert low < path.min() and path.max() < high
+    plt.close(fig)
+
+
+def test_plot_descent_1d_accepts_descend_shape():
+    path = np.array([[1.0], [0.5], [0.25]])  # (steps + 1, 1)
+    fig = calculus.plot_descent_1d(np.square, path, x_range=(-2, 2))
+    np.testing.assert_allclose(
+        _line(fig.axes[0], "descent").get_xdata(), [1.0, 0.5, 0.25]
+    )
+    plt.close(fig)
+
+
+def test_plot_descent_2d_draws_contours_and_the_path():
+    path = np.array([[2.0, 1.0], [1.6, 0.4], [1.28, 0.16]])
+    fig = calculus.plot_descent_2d(_bowl, path, x_range=(-3, 3),
+                                   y_range=(-2, 2), levels=8)
+    ax = fig.axes[0]
+    assert len(ax.collections) >= 1  # the filled contours
+    descent = _line(ax, "descent")
+    np.testing.assert_allclose(descent.get_xdata(), path[:, 0])
+    np.testing.assert_allclose(descent.get_ydata(), path[:, 1])
+    assert len(descent.get_xdata()) == len(path)
+    assert len(fig.axes) == 2  # plus the colour bar
+    plt.close(fig)
+
+
+def test_plot_local_global_marks_each_final_position():
+    def two_valleys(x):
+        return (x**2 - 1) ** 2 + 0.3 * x
+
+    paths = {
+        "no momentum": [1.5, 1.2, 1.0, 0.97],
+        "momentum": [1.5, 0.8, -0.5, -1.03],
+    }
+    fig = calculus.plot_local_global(two_valleys, paths, x_range=(-2, 2))
+    ax = fig.axes[0]
+    for label, path in paths.items():
+        np.testing.assert_allclose(_line(ax, label).get_xdata(), path)
+        end = _line(ax, f"{label} (end)")
+        np.testing.assert_allclose(end.get_xdata(), [path[-1]])
+        np.testing.assert_allclose(end.get_ydata(),
+                                   [two_valleys(path[-1])])
+    plt.close(fig)
+
+
+def test_plot_loss_curve_numbers_epochs_from_one():
+    losses = [0.9, 0.5, 0.35, 0.3]
+    fig = calculus.plot_loss_curve(losses, label="from scratch")
+    (line,) = fig.axes[0].lines
+    assert line.get_xdata().tolist() == [1, 2, 3, 4]
+    np.testing.assert_allclose(line.get_ydata(), losses)
+    assert line.get_label() == "from scratch"
+    assert len(fig.axes[0].texts) == 4
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: calculus.plot_function(3.0), TypeError,
+         r"plot_function: f must be a callable\. Received: type\(f\)=float"),
+        (lambda: calculus.plot_function(np.sin, (2, 1)), ValueError,
+         r"plot_function: x_range must satisfy low < high"),
+        (lambda: calculus.plot_function(np.sin, "ab"), TypeError,
+         r"plot_function: x_range must be a pair of numbers"),
+        (lambda: calculus.plot_function(np.sin, num=1), ValueError,
+         r"plot_function: num must be >= 2\. Received: num=1"),
+        (lambda: calculus.plot_function_with_tangent(np.sin, 5.0, 1.0),
+         ValueError, r"x0 must lie inside x_range\. Received: x0=5\.0"),
+        (lambda: calculus.plot_function_with_tangent(np.sin, 0.0, "a"),
+         TypeError, r"slope must be a number\. Received: slope='a'"),
+        (lambda: calculus.plot_function_with_tangent(np.sin, 0, np.nan),
+         ValueError, r"slope must be finite"),
+        (lambda: calculus.plot_slopes(np.sin, [0.0, 1.0], [1.0]),
+         ValueError, r"plot_slopes: xs and slopes must have the same "
+         r"length\. Received: len\(xs\)=2, len\(slopes\)=1"),
+        (lambda: calculus.plot_slopes(np.sin, [9.0], [1.0]), ValueError,
+         r"every point of xs must lie inside x_range"),
+        (lambda: calculus.plot_descent_1d(np.square, np.zeros((3, 2))),
+         ValueError, r"plot_descent_1d: path must have shape \(steps,\) or "
+         r"\(steps, 1\)\. Received: path\.shape=\(3, 2\)"),
+        (lambda: calculus.plot_descent_1d(np.square, []), ValueError,
+         r"path must contain at least one point"),
+        (lambda: calculus.plot_descent_1d(np.square, [1.0, np.inf]),
+         ValueError, r"path must contain only finite values"),
+        (lambda: calculus.plot_descent_1d(np.square, ["a"]), TypeError,
+         r"plot_descent_1d: path must be an array of numbers"),
+        (lambda: calculus.plot_descent_2d(_bowl, np.zeros(4)), ValueError,
+         r"plot_descent_2d: path must have shape \(steps, 2\)\. "
+         r"Received: path\.shape=\(4,\)"),
+        (lambda: calculus.plot_local_global(np.square, [[1.0]]), TypeError,
+         r"plot_local_global: paths must be a mapping"),
+        (lambda: calculus.plot_local_global(np.square, {}), ValueError,
+         r"plot_local_global: paths must not be empty"),
+        (lambda: calculus.plot_loss_curve([[0.1, 0.2]] * 2), ValueError,
+         r"plot_loss_curve: losses must have shape"),
+    ],
+)
+def test_bad_input_is_rejected(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
