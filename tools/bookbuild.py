@@ -277,8 +277,12 @@ def build_pdf(root: Path, build_dir: Path) -> int:
     command = ["latexmk", "-xelatex", "-interaction=nonstopmode",
                "-halt-on-error", "-file-line-error", tex.name]
     log(" ".join(command) + f"  (in {latex_dir})")
+    # The index goes through xindy; these are the options Sphinx's own
+    # LaTeX Makefile passes (latexmk alone calls xindy with none).
+    env = dict(os.environ,
+               XINDYOPTS="-L english -C utf8 -M sphinx.xdy")
     proc = subprocess.run(command, cwd=latex_dir, capture_output=True,
-                          text=True)
+                          text=True, env=env)
     tex_log = tex.with_suffix(".log")
     log_text = tex_log.read_text(errors="replace") if tex_log.exists() else ""
     if proc.returncode != 0:

@@ -223,8 +223,8 @@ def chapter_example() -> dict[str, Value]:
     Introduced in section 2.4.4.
 
     Returns:
-        The labelled nodes by name: ``"x"``, ``"w"``, ``"b"``,
-        ``"y_true"``, ``"x1"``, ``"x2"`` and ``"loss"``, with ``.grad``
+        The labelled nodes by name (``"x"``, ``"w"``, ``"b"``,
+        ``"y_true"``, ``"x1"``, ``"x2"`` and ``"loss"``), with ``.grad``
         already holding the derivative of the loss.
 
     Example:

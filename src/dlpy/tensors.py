@@ -232,8 +232,8 @@ def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
         batch_size: a positive integer.
 
     Returns:
-        An iterator over ``x[0:batch_size]``, ``x[batch_size:2 *
-        batch_size]``, and so on.
+        An iterator over ``x[0:batch_size]``,
+        ``x[batch_size:2 * batch_size]``, and so on.
 
     Raises:
         TypeError: if ``x`` is not a NumPy array or ``batch_size`` is not

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 
 __all__ = ["COLORS", "new_figure"]
 
-#: The book's palette: named roles rather than raw colours.
+#: The book's palette, named by role rather than by raw colour.
 COLORS = {
     "primary": "#1f5fa8",
     "secondary": "#d1495b",

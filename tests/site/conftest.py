@@ -1,0 +1,212 @@
+"""Fixtures for the checks of what a reader gets: the website and the PDF.
+
+The session builds the book once (``tools/bookbuild.py --formats html,pdf``;
+its execution cache makes this fast after ``make book``), serves
+``_build/html`` over HTTP on 127.0.0.1 and drives Debian's Chromium through
+Playwright. Nothing is downloaded: no browser build, no web font, no script.
+
+``DLPY_SITE_BOOK=/path/to/book`` checks another book root (one with its own
+``_config.yml`` and ``_toc.yml``) instead of the repository's book; the
+tests were developed against a copy of ``tests/testbook`` that way.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BOOK = Path(os.environ.get("DLPY_SITE_BOOK", REPO)).resolve()
+HTML = BOOK / "_build" / "html"
+SCREENSHOTS = BOOK / "_build" / "screenshots"
+PDF_PAGES = BOOK / "_build" / "pdf-pages"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+
+
+# --------------------------------------------------------------------------
+# What the book contains (read from its sources, no build needed)
+# --------------------------------------------------------------------------
+
+
+def _toc_entries(node, depth=0):
+    """(file, depth) for every entry of a _toc.yml subtree, in order."""
+    if isinstance(node, dict):
+        if "file" in node:
+            yield node["file"], depth
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key, []) or []:
+                yield from _toc_entries(
+                    child, depth + (1 if "file" in node else 0))
+    elif isinstance(node, list):
+        for child in node:
+            yield from _toc_entries(child, depth)
+
+
+def toc_pages(book: Path = BOOK) -> list[str]:
+    """Every page of the book in reading order, e.g. ``book/ch02/tensors``."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+    pages = [toc["root"]]
+    for entry, _ in _toc_entries({k: v for k, v in toc.items()
+                                  if k != "root"}):
+        pages.append(str(Path(entry).with_suffix("")))
+    return pages
+
+
+def chapter_pages(book: Path = BOOK) -> list[str]:
+    """The top-level entries of the TOC (chapters and front/back matter)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+    found = []
+    for part in toc.get("parts", []) or [{"chapters": toc.get("chapters")}]:
+        for chapter in part.get("chapters") or []:
+            found.append(str(Path(chapter["file"]).with_suffix("")))
+    return found
+
+
+def source_of(page: str, book: Path = BOOK) -> Path:
+    for suffix in (".md", ".ipynb", ".rst"):
+        path = book / (page + suffix)
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no source for TOC entry {page!r} in {book}")
+
+
+FENCE = re.compile(r"^(`{3,}|~{3,}|:{3,})")
+
+
+def markdown_lines(text: str) -> list[str]:
+    """The lines of a MyST page outside front matter and fenced blocks."""
+    lines = text.splitlines()
+    if lines and lines[0].strip() == "---":
+        end = next((i for i, line in enumerate(lines[1:], 1)
+                    if line.strip() == "---"), 0)
+        lines = lines[end + 1:]
+    kept, fence = [], None
+    for line in lines:
+        match = FENCE.match(line.strip())
+        if fence is None and match:
+            fence = match.group(1)
+            continue
+        if fence is not None:
+            if line.strip().startswith(fence) and \
+                    line.strip().strip(fence[0]) == "":
+                fence = None
+            continue
+        kept.append(line)
+    return kept
+
+
+def is_notebook(page: str, book: Path = BOOK) -> bool:
+    """Whether a page is executed (MyST-NB text notebook with a kernel)."""
+    text = source_of(page, book).read_text()
+    return text.startswith("---") and "kernelspec:" in text.split(
+        "\n---", 1)[0]
+
+
+# --------------------------------------------------------------------------
+# Fixtures
+# --------------------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc):
+    """``page_name``: every TOC page; ``notebook_page``: the executed ones."""
+    if "page_name" in metafunc.fixturenames:
+        metafunc.parametrize("page_name", toc_pages())
+    if "notebook_page" in metafunc.fixturenames:
+        metafunc.parametrize("notebook_page",
+                             [p for p in toc_pages() if is_notebook(p)])
+
+
+@pytest.fixture(scope="session")
+def book() -> SimpleNamespace:
+    """Where the book and its outputs are, and what it contains."""
+    return SimpleNamespace(
+        root=BOOK, html=HTML, screenshots=SCREENSHOTS, pdf_pages=PDF_PAGES,
+        pages=toc_pages(), chapters=chapter_pages(), source_of=source_of,
+        is_notebook=is_notebook, markdown_lines=markdown_lines)
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the HTML site and the PDF; fail with the build's output."""
+    command = [sys.executable, "tools/bookbuild.py", "--formats", "html,pdf"]
+    if BOOK != REPO:
+        command += ["--root", str(BOOK)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).splitlines()
+        pytest.fail("the book build failed:\n" + "\n".join(output[-150:]),
+                    pytrace=False)
+    assert (HTML / "index.html").exists(), "no _build/html/index.html"
+    return BOOK
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - stdlib name
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # The browser drops connections it no longer needs (navigation,
+        # aborted requests); that is not a problem of the site.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@pytest.fixture(scope="session")
+def site(built_book) -> str:
+    """Base URL of ``_build/html`` served on 127.0.0.1 (a free port)."""
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = _Server(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (never downloaded)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run `make browser` (installs "
+                    "Debian's chromium and poppler-utils)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def pdf(built_book) -> Path:
+    """The book's PDF, after checking the poppler tools are there."""
+    for tool in ("pdftotext", "pdffonts", "pdfimages", "pdftoppm"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} not found: run `make browser` "
+                        "(installs poppler-utils)", pytrace=False)
+    pdfs = sorted((BOOK / "_build" / "latex").glob("*.pdf"))
+    assert pdfs, "the build wrote no PDF under _build/latex"
+    return pdfs[0]
