@@ -1,4 +1,4 @@
-"""Shared test settings: deterministic Hypothesis runs.
+"""Shared test settings: Keras on JAX, deterministic Hypothesis runs.
 
 ``derandomize=True`` makes every run draw the same examples, so a failure
 is reproducible and the suite's run time is stable. Set the environment
@@ -7,7 +7,10 @@ variable ``DLPY_HYPOTHESIS_PROFILE=thorough`` for a longer search.
 
 import os
 
-from hypothesis import settings
+# Before any test module can import keras: Keras reads its backend once.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+from hypothesis import settings  # noqa: E402
 
 settings.register_profile(
     "dlpy",

@@ -1,0 +1,377 @@
+"""Tests for dlpy.training: the Keras network and the one from scratch.
+
+References: NumPy for preprocessing and forward passes, Keras's own loss and
+optimizer defaults, and ``jax.grad`` of a loss written independently here
+(from logits with log-sum-exp, not from clipped probabilities).
+"""
+
+import numpy as np
+import pytest
+
+from dlpy import runtime, training  # sets KERAS_BACKEND before keras loads
+from dlpy.datasets import mnist
+
+import jax  # noqa: E402, I001
+import jax.numpy as jnp  # noqa: E402
+import keras  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mnist_data(tmp_path_factory):
+    cache_dir = tmp_path_factory.mktemp("mnist")
+    return mnist.load_data(cache_dir=cache_dir)
+
+
+def _tiny_model(seed=0, sizes=(6, 5, 3)):
+    rng = np.random.default_rng(seed)
+    return training.NaiveSequential(
+        [
+            training.NaiveDense(sizes[0], sizes[1], jax.nn.relu, rng),
+            training.NaiveDense(sizes[1], sizes[2], jax.nn.softmax, rng),
+        ]
+    )
+
+
+def _tiny_batch(seed=1, n=8, features=6, classes=3):
+    rng = np.random.default_rng(seed)
+    images = rng.uniform(0, 1, size=(n, features)).astype(np.float32)
+    labels = rng.integers(0, classes, size=n).astype(np.uint8)
+    return images, labels
+
+
+def _reference_loss(weights, images, labels):
+    """Cross-entropy from logits, written without dlpy."""
+    w1, b1, w2, b2 = weights
+    hidden = jnp.maximum(images @ w1 + b1, 0.0)
+    logits = hidden @ w2 + b2
+    log_probs = logits - jax.scipy.special.logsumexp(
+        logits, axis=1, keepdims=True
+    )
+    return -jnp.mean(log_probs[jnp.arange(len(labels)), labels])
+
+
+# ------------------------------------------------------------- preprocess
+
+
+def test_preprocess_images():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255
+    x = training.preprocess(images)
+    assert x.shape == (5, 784) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+    expected = images.reshape(5, -1).astype(np.float64) / 255.0
+    np.testing.assert_allclose(x, expected, rtol=1e-6)
+    assert images.dtype == np.uint8  # input untouched
+
+
+def test_preprocess_accepts_flat_images():
+    images = np.full((2, 784), 51, dtype=np.uint8)
+    np.testing.assert_allclose(training.preprocess(images), 0.2, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "images, error, match",
+    [
+        ([[0] * 784], TypeError, "images must be a NumPy array.*list"),
+        (np.zeros((2, 28, 28), np.float32), TypeError,
+         "dtype uint8.*images.dtype=float32"),
+        (np.zeros((2, 28, 28), np.int64), TypeError, "images.dtype=int64"),
+        (np.zeros((784,), np.uint8), ValueError, r"images.shape=\(784,\)"),
+        (np.zeros((2, 28, 27), np.uint8), ValueError,
+         r"\(n, 28, 28\) or \(n, 784\).*images.shape=\(2, 28, 27\)"),
+        (np.zeros((2, 1, 28, 28), np.uint8), ValueError,
+         r"images.shape=\(2, 1, 28, 28\)"),
+        (np.zeros((2, 783), np.uint8), ValueError, "images.shape"),
+    ],
+)
+def test_preprocess_bad_input(images, error, match):
+    with pytest.raises(error, match=f"preprocess: .*{match}"):
+        training.preprocess(images)
+
+
+# ------------------------------------------------------------ Keras model
+
+
+def test_build_model_architecture():
+    model = training.build_model()
+    assert model.built and not model.compiled
+    assert model.count_params() == 407_050
+    dense = [layer for layer in model.layers]
+    assert [layer.units for layer in dense] == [512, 10]
+    assert [layer.activation for layer in dense] == [
+        keras.activations.relu,
+        keras.activations.softmax,
+    ]
+    assert model.input_shape == (None, 784)
+    assert model.output_shape == (None, 10)
+    # 784 * 512 + 512 and 512 * 10 + 10, counted by hand.
+    assert [layer.count_params() for layer in dense] == [401_920, 5_130]
+
+
+def test_compile_model_settings():
+    model = training.build_model()
+    assert training.compile_model(model) is model
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    optimizer, reference = model.optimizer, keras.optimizers.Adam()
+    for key in ("beta_1", "beta_2", "epsilon", "amsgrad"):
+        assert getattr(optimizer, key) == getattr(reference, key)
+    learning_rate = float(optimizer.learning_rate.value)
+    assert learning_rate == pytest.approx(1e-3)
+    assert learning_rate == float(reference.learning_rate.value)
+    assert model.loss == "sparse_categorical_crossentropy"
+    assert model.steps_per_execution == (
+        training.COMPILE_KWARGS["steps_per_execution"]
+    )
+    assert model.jit_compile is True
+
+
+def test_fit_kwargs():
+    assert training.FIT_KWARGS == {"epochs": 5, "batch_size": 128,
+                                   "verbose": 2}
+
+
+@pytest.mark.parametrize("model", [None, "model", training.NaiveSequential])
+def test_compile_model_bad_input(model):
+    with pytest.raises(TypeError, match="compile_model: model must be a "
+                                        "keras.Model"):
+        training.compile_model(model)
+
+
+# --------------------------------------------------------- from scratch
+
+
+def test_naive_dense_forward_matches_numpy():
+    rng = np.random.default_rng(3)
+    layer = training.NaiveDense(6, 4, jax.nn.relu, rng)
+    inputs = rng.normal(size=(5, 6)).astype(np.float32)
+    W, b = np.asarray(layer.W), np.asarray(layer.b)
+    expected = np.maximum(inputs @ W + b, 0.0)
+    np.testing.assert_allclose(layer(inputs), expected, rtol=1e-5,
+                               atol=1e-6)
+    assert layer.weights[0] is layer.W and layer.weights[1] is layer.b
+
+
+def test_naive_dense_init_is_seeded_glorot():
+    a = training.NaiveDense(784, 512, jax.nn.relu,
+                            np.random.default_rng(0))
+    b = training.NaiveDense(784, 512, jax.nn.relu,
+                            np.random.default_rng(0))
+    c = training.NaiveDense(784, 512, jax.nn.relu,
+                            np.random.default_rng(1))
+    np.testing.assert_array_equal(a.W, b.W)
+    assert not np.array_equal(a.W, c.W)
+    limit = np.sqrt(6 / (784 + 512))
+    assert float(jnp.abs(a.W).max()) <= limit
+    assert float(jnp.std(a.W)) == pytest.approx(limit / np.sqrt(3),
+                                                rel=0.01)
+    assert a.W.dtype == jnp.float32 and not np.any(np.asarray(a.b))
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((0, 3, jax.nn.relu), ValueError, "input_size must be positive"),
+        ((3, -1, jax.nn.relu), ValueError, "output_size must be positive"),
+        ((3.0, 3, jax.nn.relu), TypeError, "input_size must be an int"),
+        ((3, True, jax.nn.relu), TypeError, "output_size must be an int"),
+        ((3, 3, "relu"), TypeError, "activation must be callable"),
+    ],
+)
+def test_naive_dense_bad_input(args, error, match):
+    with pytest.raises(error, match=f"NaiveDense: {match}"):
+        training.NaiveDense(*args, np.random.default_rng(0))
+
+
+def test_naive_dense_needs_generator():
+    with pytest.raises(TypeError, match="rng must be a np.random.Generator"):
+        training.NaiveDense(3, 3, jax.nn.relu, 0)
+
+
+def test_naive_sequential_forward_and_weights():
+    model = _tiny_model()
+    images, _ = _tiny_batch()
+    w1, b1, w2, b2 = (np.asarray(w, np.float64) for w in model.weights)
+    hidden = np.maximum(images @ w1 + b1, 0)
+    logits = hidden @ w2 + b2
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model(images), expected, rtol=1e-5)
+    new = [w + 1 for w in model.weights]
+    model.weights = new
+    assert all(a is b for a, b in zip(model.weights, new))
+    with pytest.raises(ValueError, match="expected 4 weight arrays"):
+        model.weights = new[:3]
+    with pytest.raises(ValueError, match="layers must not be empty"):
+        training.NaiveSequential([])
+
+
+def test_loss_matches_keras():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(10), size=16).astype(np.float32)
+    probs[0] = np.eye(10)[3]  # a certain and wrong prediction: clipped
+    labels = rng.integers(0, 10, size=16)
+    labels[0] = 4
+    ours = training.sparse_categorical_crossentropy(labels, probs)
+    theirs = keras.losses.sparse_categorical_crossentropy(labels, probs)
+    assert float(ours) == pytest.approx(float(np.mean(theirs)), rel=1e-5)
+
+
+def test_train_step_gradient_matches_jax_grad_of_reference():
+    model = _tiny_model()
+    images, labels = _tiny_batch()
+    weights = model.weights
+    learning_rate = 0.5
+    new_weights, loss = training.train_step(
+        model, weights, images, labels, learning_rate
+    )
+    ref_loss, ref_grads = jax.value_and_grad(_reference_loss)(
+        weights, images, labels
+    )
+    assert float(loss) == pytest.approx(float(ref_loss), rel=1e-5)
+    for w, new, g in zip(weights, new_weights, ref_grads):
+        # the SGD rule, computed here: w - learning_rate * g
+        expected = np.asarray(w) - learning_rate * np.asarray(g)
+        np.testing.assert_allclose(new, expected, rtol=1e-5, atol=1e-6)
+        assert new.shape == w.shape
+    # train_step is pure: the model's stored weights did not move.
+    assert all(a is b for a, b in zip(model.weights, weights))
+
+
+def test_loss_gradient_matches_finite_differences():
+    model = _tiny_model(sizes=(4, 3, 2))
+    images, labels = _tiny_batch(n=5, features=4, classes=2)
+    weights = [np.asarray(w, np.float64) for w in model.weights]
+    grads = jax.grad(training.loss_fn)(model.weights, model, images,
+                                       labels)
+    eps = 1e-2
+    for k in range(len(weights)):
+        for index in np.ndindex(weights[k].shape):
+            plus = [w.copy() for w in weights]
+            minus = [w.copy() for w in weights]
+            plus[k][index] += eps
+            minus[k][index] -= eps
+            numeric = (
+                _reference_loss(plus, images, labels)
+                - _reference_loss(minus, images, labels)
+            ) / (2 * eps)
+            assert float(grads[k][index]) == pytest.approx(
+                float(numeric), abs=2e-3
+            )
+
+
+def test_fit_one_full_batch_step_is_one_sgd_step():
+    model = _tiny_model()
+    images, labels = _tiny_batch()
+    weights = model.weights
+    grads = jax.grad(_reference_loss)(weights, images, labels)
+    history = training.fit(model, images, labels, epochs=1,
+                           batch_size=len(images), learning_rate=0.1)
+    assert len(history) == 1
+    assert history[0] == pytest.approx(
+        float(_reference_loss(weights, images, labels)), rel=1e-5
+    )
+    for new, w, g in zip(model.weights, weights, grads):
+        np.testing.assert_allclose(new, np.asarray(w) - 0.1 * np.asarray(g),
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_fit_lowers_the_loss_and_prints(capsys):
+    model = _tiny_model()
+    images, labels = _tiny_batch(n=40)
+    history = training.fit(model, images, labels, epochs=4, batch_size=16,
+                           learning_rate=0.5, verbose=True)
+    assert len(history) == 4
+    assert history[-1] < history[0]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Epoch 1/4 - loss: ")
+    assert len(lines) == 4
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(epochs=0), ValueError, "fit: epochs must be >= 1"),
+        (dict(epochs=2.0), TypeError, "fit: epochs must be an int"),
+        (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
+    ],
+)
+def test_fit_bad_input(kwargs, error, match):
+    images, labels = _tiny_batch()
+    with pytest.raises(error, match=match):
+        training.fit(_tiny_model(), images, labels, **kwargs)
+
+
+def test_predict_and_evaluate_match_numpy():
+    model = _tiny_model()
+    images, labels = _tiny_batch(n=50)
+    probs = training.predict(model, images)
+    assert isinstance(probs, np.ndarray) and probs.shape == (50, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    expected = np.mean(probs.argmax(axis=1) == labels)
+    assert training.evaluate(model, images, labels) == pytest.approx(
+        expected
+    )
+
+
+@pytest.mark.parametrize("n, batch_size, sizes", [
+    (10, 3, [3, 3, 3, 1]),
+    (9, 3, [3, 3, 3]),
+    (2, 5, [2]),
+    (1, 1, [1]),
+])
+def test_batch_generator_covers_all_samples(n, batch_size, sizes):
+    images = np.arange(n * 2).reshape(n, 2)
+    labels = np.arange(n)
+    batches = training.BatchGenerator(images, labels, batch_size)
+    assert len(batches) == len(sizes)
+    seen = list(batches)
+    assert [len(x) for x, _ in seen] == sizes
+    np.testing.assert_array_equal(np.concatenate([x for x, _ in seen]),
+                                  images)
+    np.testing.assert_array_equal(np.concatenate([y for _, y in seen]),
+                                  labels)
+    assert len(list(batches)) == len(sizes)  # can be iterated again
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((np.zeros((3, 2)), np.zeros(4), 2), ValueError,
+         r"images and labels must have the same length. "
+         r"Received: len\(images\)=3, len\(labels\)=4"),
+        ((np.zeros((3, 2)), np.zeros(3), 0), ValueError,
+         "batch_size must be >= 1"),
+        ((np.zeros((3, 2)), np.zeros(3), 2.5), TypeError,
+         "batch_size must be an int"),
+    ],
+)
+def test_batch_generator_bad_input(args, error, match):
+    with pytest.raises(error, match=f"BatchGenerator: {match}"):
+        training.BatchGenerator(*args)
+
+
+# ------------------------------------------------ accuracy on real MNIST
+
+
+@pytest.mark.slow
+def test_keras_model_reaches_975_percent(mnist_data):
+    (x_train, y_train), (x_test, y_test) = mnist_data
+    runtime.set_seed(0)
+    model = training.compile_model(training.build_model())
+    model.fit(training.preprocess(x_train), y_train,
+              **dict(training.FIT_KWARGS, verbose=0))
+    _, accuracy = model.evaluate(training.preprocess(x_test), y_test,
+                                 verbose=0)
+    assert accuracy >= 0.975
+
+
+@pytest.mark.slow
+def test_scratch_model_reaches_92_percent(mnist_data):
+    (x_train, y_train), (x_test, y_test) = mnist_data
+    model = training.build_naive_model(np.random.default_rng(0))
+    history = training.fit(model, training.preprocess(x_train), y_train,
+                           epochs=5, batch_size=128, learning_rate=0.1)
+    assert history == sorted(history, reverse=True)
+    accuracy = training.evaluate(model, training.preprocess(x_test),
+                                 y_test)
+    assert accuracy >= 0.92
