@@ -7,7 +7,7 @@ case "${1:-}" in
   tex)
     check() { command -v xelatex && command -v latexmk && command -v xindy \
               && kpsewhich fncychap.sty && kpsewhich capt-of.sty \
-              && fc-list | grep -q FreeSerif; } >/dev/null 2>&1
+              && fc-list | grep FreeSerif; } >/dev/null 2>&1
     packages="texlive-xetex texlive-latex-recommended texlive-latex-extra
               texlive-fonts-recommended latexmk xindy fonts-freefont-otf" ;;
   browser)
