@@ -9,7 +9,10 @@ import os
 
 # Before any test module can import keras: Keras reads its backend once.
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# Figures are drawn off-screen, never in a window.
+os.environ.setdefault("MPLBACKEND", "Agg")
 
+import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402
 
 settings.register_profile(
@@ -23,3 +26,13 @@ settings.register_profile(
 settings.register_profile("thorough", parent=settings.get_profile("dlpy"),
                           max_examples=1000)
 settings.load_profile(os.environ.get("DLPY_HYPOTHESIS_PROFILE", "dlpy"))
+
+
+@pytest.fixture
+def close_figures():
+    """Start a plotting test with no open figure and close what it opened."""
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    yield
+    plt.close("all")

@@ -5,26 +5,17 @@ number of points, one panel per layer, boxes per stage), against counts and
 coordinates worked out by hand; bad input must raise with a clear message.
 """
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Circle, Ellipse  # noqa: E402
-
-from dlpy.plotting import concepts  # noqa: E402
+from dlpy.plotting import concepts
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Every test starts and ends with no open figure."""
-    plt.close("all")
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _points_and_labels():

@@ -1,26 +1,16 @@
 """Tests for dlpy.plotting.geometry: drawn coordinates, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dlpy.plotting import geometry  # noqa: E402
+from dlpy.plotting import geometry
 
 SQUARE = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Every test starts and ends with no open figure."""
-    plt.close("all")
-    yield
-    plt.close("all")
-    assert plt.get_fignums() == []
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _line(ax, gid):

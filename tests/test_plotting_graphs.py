@@ -1,24 +1,14 @@
 """Tests for dlpy.plotting.graphs: the drawing matches the graph object."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dlpy.autodiff import Value, chapter_example  # noqa: E402
-from dlpy.plotting import graphs  # noqa: E402
+from dlpy.autodiff import Value, chapter_example
+from dlpy.plotting import graphs
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Every test starts and ends with no open figure."""
-    plt.close("all")
-    yield
-    plt.close("all")
-    assert plt.get_fignums() == []
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _with_gid(artists, prefix):

@@ -1,24 +1,14 @@
 """Tests for dlpy.plotting.tensors: what each figure draws, and bad input."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from dlpy.plotting import tensors  # noqa: E402
+from dlpy.plotting import tensors
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    """Every test starts and ends with no open figure."""
-    plt.close("all")
-    yield
-    plt.close("all")
-    assert plt.get_fignums() == []
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _patches(ax, gid):
