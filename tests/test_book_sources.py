@@ -108,3 +108,28 @@ def test_code_fits_the_printed_page(page: Path) -> None:
                   for line in cell.splitlines() if len(line) > 79]
     assert long_lines == []
 
+
+
+# How many numbered sections each page must have, so that the book's
+# numbering matches the source's (1.1-1.12, 2.3.1-2.3.6, 2.4.1-2.4.4).
+OUTLINE = {
+    "book/ch01/index.md": 12,
+    "book/ch02/index.md": 0,  # 2.1-2.5 are the pages that follow it
+    "book/ch02/tensor-ops.md": 6,
+    "book/ch02/gradient-optimization.md": 4,
+}
+
+
+@pytest.mark.parametrize("page, sections", sorted(OUTLINE.items()))
+def test_numbering_follows_the_outline(page: str, sections: int) -> None:
+    text = re.sub(r"^```.*?^```", "", TEXT[REPO / page], flags=re.S | re.M)
+    assert len(re.findall(r"^## ", text, re.M)) == sections
+
+
+def test_chapter_two_has_sections_two_one_to_two_five() -> None:
+    names = [p.relative_to(REPO).as_posix() for p in PAGES]
+    start = names.index("book/ch02/index.md")
+    assert names[start + 1:start + 6] == [
+        "book/ch02/first-network.md", "book/ch02/tensors.md",
+        "book/ch02/tensor-ops.md", "book/ch02/gradient-optimization.md",
+        "book/ch02/looking-back.md"]
