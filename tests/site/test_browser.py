@@ -186,6 +186,28 @@ def test_no_asset_comes_from_another_host(built_book, book):
     assert (html_dir / "_static/mathjax/tex-mml-chtml.js").is_file()
 
 
+OUTPUT_BLOCK = re.compile(r'<div class="cell_output[^"]*">(.*?)</div>\s*</div>',
+                          re.S)
+NOISE_IN_OUTPUT = re.compile(
+    r"Traceback \(most recent call last\)"  # an error
+    r"|\b\w*Warning: "                       # a warning printed by a library
+    r"|━+\s+\d+m?s \d+m?s/step"              # a Keras progress bar
+    r"|\x08")                                 # backspaces from a progress bar
+
+
+def test_cell_outputs_hold_no_errors_warnings_or_progress_bars(built_book,
+                                                              book):
+    """What the reader sees below a cell is the result, not noise."""
+    found = []
+    for page_name in book.pages:
+        html = (book.html / f"{page_name}.html").read_text()
+        for block in OUTPUT_BLOCK.findall(html):
+            text = re.sub(r"<[^>]+>", "", block)
+            found += [f"{page_name}: {m.group(0)!r}"
+                      for m in NOISE_IN_OUTPUT.finditer(text)]
+    assert not found, "\n".join(found)
+
+
 # --------------------------------------------------------------------------
 # Every page, online and offline, at two widths
 # --------------------------------------------------------------------------
