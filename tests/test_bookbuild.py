@@ -119,7 +119,8 @@ def test_cell_error_fails_first_and_every_later_build(book: Book) -> None:
         code, output, _ = book.build()
         assert code != 0, f"build {attempt} passed despite a failing cell"
         summary = output[output.index("BUILD FAILED"):]
-        assert "beta.md: a cell raised IndexError" in summary
+        # The page, the cell's number among the page's code cells, the error.
+        assert "beta.md: code cell 1 raised IndexError" in summary
         assert "rows[3]" in summary  # the failing cell's source
         assert "Traceback" in output  # the traceback, in the terminal
 

@@ -235,8 +235,10 @@ def summarize(lines: list[str]) -> list[str]:
         report = report.split("[mystnb.exec]", 1)[0]
         errors = re.findall(r"^(\w+(?:Error|Exception|Interrupt|Exit)"
                             r"\w*: .*)$", report, re.M)
+        number = re.search(r"Cell In\[(\d+)\]", report)
+        which = f"code cell {number.group(1)}" if number else "a cell"
         problems.append(
-            f"{match['path']}: a cell raised "
+            f"{match['path']}: {which} raised "
             f"{errors[-1].strip() if errors else '(see above)'}\n"
             + ("  failing cell:\n    "
                + cell.group(1).strip().replace("\n", "\n    ")
