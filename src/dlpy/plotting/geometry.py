@@ -27,20 +27,26 @@ _STAGE_COLORS = ("muted", "primary", "secondary", "positive", "accent")
 _STAGE_STYLES = ("--", "-", ":", "-.", "-")
 
 
-def _as_points(value: Any, func: str, name: str) -> np.ndarray:
-    """Return ``value`` as a float array of shape ``(n, 2)`` or raise."""
+def _as_real_array(value: Any, func: str, name: str) -> np.ndarray:
+    """Return ``value`` as a NumPy array of real numbers or raise."""
     try:
-        points = np.asarray(value)
+        array = np.asarray(value)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"{func}: {name} must be an array of numbers. "
             f"Received: type({name})={type(value).__name__}"
         ) from error
-    if not np.issubdtype(points.dtype, np.number) or np.iscomplexobj(points):
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         raise TypeError(
             f"{func}: {name} must hold real numbers. "
-            f"Received: {name}.dtype={points.dtype}"
+            f"Received: {name}.dtype={array.dtype}"
         )
+    return array
+
+
+def _as_points(value: Any, func: str, name: str) -> np.ndarray:
+    """Return ``value`` as a float array of shape ``(n, 2)`` or raise."""
+    points = _as_real_array(value, func, name)
     if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
         raise ValueError(
             f"{func}: {name} must have shape (n, 2) with n >= 1. "
@@ -56,18 +62,7 @@ def _as_points(value: Any, func: str, name: str) -> np.ndarray:
 
 def _as_vector(value: Any, func: str, name: str) -> np.ndarray:
     """Return ``value`` as a float array of shape ``(2,)`` or raise."""
-    try:
-        vector = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise TypeError(
-            f"{func}: {name} must be an array of numbers. "
-            f"Received: type({name})={type(value).__name__}"
-        ) from error
-    if not np.issubdtype(vector.dtype, np.number) or np.iscomplexobj(vector):
-        raise TypeError(
-            f"{func}: {name} must hold real numbers. "
-            f"Received: {name}.dtype={vector.dtype}"
-        )
+    vector = _as_real_array(value, func, name)
     if vector.shape != (2,):
         raise ValueError(
             f"{func}: {name} must have shape (2,). "
