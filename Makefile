@@ -12,13 +12,27 @@ LOCK   := requirements/lock.txt
 # Re-install whenever the package metadata, the lock or this recipe changes.
 STAMP  := $(VENV)/.installed
 
-.PHONY: help venv system-deps tex browser book html pdf test bench lock clean
+# The build engine (tools/bookengine). JOBS=N pages execute at once (default:
+# the CPU cores); SCHEDULER=tcp://host:8786 executes on a Dask cluster.
+BOOK   := $(PY) tools/book
+JOBS      ?=
+SCHEDULER ?=
+BUNDLE    ?= _build/book-bundle.tar.gz
+ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+.PHONY: help venv system-deps tex browser book html test bench bench-build \
+        status export import lock clean
 
 help:
-	@echo "make book   set up everything, execute the chapters, write _build/html and the PDF"
-	@echo "make test   set up everything, run the whole test suite (builds a test book, checks the site)"
-	@echo "make bench  time Keras vs hand-written JAX and the naive ops; writes _build/bench.json"
-	@echo "make lock   re-resolve and pin every Python dependency into $(LOCK)"
+	@echo "make book    set up everything, execute what changed, write _build/html and the PDF"
+	@echo "             (JOBS=N pages at once; SCHEDULER=tcp://host:8786 executes on a Dask cluster)"
+	@echo "make test    set up everything, run the whole test suite (builds a test book, checks the site)"
+	@echo "make status  every executed page: fresh, or stale and why"
+	@echo "make export BUNDLE=f.tar.gz / make import BUNDLE=f.tar.gz [KEEP_ENVIRONMENT=1]"
+	@echo "             executed pages with their provenance, from one machine to another"
+	@echo "make bench   time Keras vs hand-written JAX and the naive ops; writes _build/bench.json"
+	@echo "make bench-build  time the builds an author runs; writes _build/build-bench.json"
+	@echo "make lock    re-resolve and pin every Python dependency into $(LOCK)"
 
 # --- Python environment ----------------------------------------------------
 $(STAMP): pyproject.toml $(LOCK) Makefile
@@ -44,11 +58,20 @@ browser:
 
 # --- The book ---------------------------------------------------------------
 book: venv tex
-	$(PY) tools/bookbuild.py --formats html,pdf
+	@$(BOOK) build --formats html,pdf $(ENGINE_OPTS)
 	@echo "Website: _build/html/index.html    PDF: _build/latex/dlpy-book.pdf"
 
 html: venv
-	$(PY) tools/bookbuild.py --formats html
+	@$(BOOK) build --formats html $(ENGINE_OPTS)
+
+status: venv
+	@$(BOOK) status
+
+export: venv
+	@$(BOOK) export $(BUNDLE)
+
+import: venv
+	@$(BOOK) import $(BUNDLE) $(if $(KEEP_ENVIRONMENT),--keep-environment)
 
 # --- Tests and benchmark ----------------------------------------------------
 test: venv tex browser
@@ -56,6 +79,9 @@ test: venv tex browser
 
 bench: venv
 	$(PY) benchmarks/bench.py
+
+bench-build: venv tex
+	$(PY) benchmarks/bench_build.py
 
 # --- Maintenance -------------------------------------------------------------
 lock:

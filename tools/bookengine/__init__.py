@@ -1,0 +1,43 @@
+"""bookengine: build the dlpy book strictly, incrementally, in parallel.
+
+Jupyter Book 1 executes pages one at a time inside Sphinx, keys its cache on
+code cells alone and treats a failing cell as a warning. This engine takes
+execution out of Sphinx and splits a build into two stages, each in small
+modules with one job:
+
+Execute stage (no Sphinx involved)
+    :mod:`~bookengine.project`  which pages the book has and what they declare;
+    :mod:`~bookengine.provenance`  what a page's outputs depended on, and
+    whether any of it has changed since (the staleness rule);
+    :mod:`~bookengine.kernel`  runs one page in a fresh kernel and records
+    every project module it imported and every file it read (this module
+    needs only nbclient, so it also runs on a bare GPU box or a Dask worker);
+    :mod:`~bookengine.schedule`  runs stale pages in parallel: local threads
+    (``--jobs``) or a Dask cluster (``--scheduler``);
+    :mod:`~bookengine.store`  keeps executed notebooks in jupyter-cache, where
+    MyST-NB finds them, plus one provenance record per page, written only
+    after success; damaged entries are discarded and rebuilt.
+
+Render stage (never executes)
+    :mod:`~bookengine.render`  Sphinx in-process, incremental, strict: every
+    warning fails the build; a page that failed, or whose outputs changed, is
+    re-read; output is published only when the build succeeded; the PDF comes
+    from the ``.tex`` named in ``_config.yml``;
+    :mod:`~bookengine.sphinx_ext`  the Sphinx side: collects warnings as
+    structured records, refuses to execute, decides what to re-read, and
+    renders the build record.
+
+Around them: :mod:`~bookengine.bundle` (export executed pages from one machine
+and import them on another), :mod:`~bookengine.problems` (failures as typed
+records, printed with page, cell, source and traceback),
+:mod:`~bookengine.locks` (one build at a time) and :mod:`~bookengine.cli`.
+"""
+
+import hashlib as _hashlib
+from pathlib import Path as _Path
+
+#: The engine's own code, hashed when it is imported: a Dask worker whose
+#: engine differs (or that imported an older one) is refused.
+ENGINE_HASH = _hashlib.sha256(b"".join(
+    p.read_bytes() for p in sorted(_Path(__file__).parent.glob("*.py"))
+)).hexdigest()

@@ -1,0 +1,155 @@
+"""``python tools/book <command>``: the engine's command line.
+
+Commands: ``build`` (execute what is stale, then render), ``status`` (every
+executed page, fresh or stale and why), ``execute``, ``render``, ``export``
+and ``import`` (executed pages with their provenance, as one archive),
+``pack`` and ``run-pack`` (execute on a machine that has only the kernel).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .problems import BuildError, Problem, summary
+
+
+def _formats(text: str) -> list[str]:
+    formats = [f for f in text.split(",") if f]
+    unknown = set(formats) - {"html", "pdf"}
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown format(s): {', '.join(sorted(unknown))}")
+    return formats
+
+
+def _jobs(text: str) -> int:
+    if not text:
+        return os.cpu_count() or 1
+    jobs = int(text)
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return jobs
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="book", description=__doc__.split(
+        "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--root", type=Path, default=Path.cwd(),
+                   help="book root with _config.yml (default: cwd)")
+    p.add_argument("--build-dir", type=Path, default=None,
+                   help="where the site and PDF go (default: <root>/_build)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def executing(cmd):
+        cmd.add_argument("--jobs", type=_jobs, default=_jobs(""),
+                         help="pages executed at once (default: CPU cores)")
+        cmd.add_argument("--scheduler", default=None,
+                         help="a Dask scheduler address, e.g. "
+                              "tcp://host:8786: execute there instead")
+
+    build = sub.add_parser("build", help="execute what is stale, render")
+    executing(build)
+    build.add_argument("--formats", type=_formats, default=["html", "pdf"],
+                       help="comma-separated: html, pdf (default: both)")
+    executing(sub.add_parser("execute", help="execute what is stale"))
+    render = sub.add_parser("render", help="render from the stored outputs")
+    render.add_argument("--formats", type=_formats, default=["html", "pdf"])
+    sub.add_parser("status", help="which pages are fresh or stale, and why")
+    export = sub.add_parser("export", help="write the executed pages, with "
+                            "their provenance, to an archive")
+    export.add_argument("bundle", type=Path)
+    imp = sub.add_parser("import", help="use executed pages from an archive")
+    imp.add_argument("bundle", type=Path)
+    imp.add_argument("--keep-environment", action="store_true",
+                     help="the pages ran elsewhere (another machine, a GPU): "
+                          "keep them while the project's sources are "
+                          "unchanged, whatever the environment here")
+    pack = sub.add_parser("pack", help="write the pages to execute elsewhere "
+                          "(unexecuted notebooks) to an archive")
+    pack.add_argument("pack", type=Path)
+    pack.add_argument("--all", action="store_true",
+                      help="every page, not only the stale ones")
+    run = sub.add_parser("run-pack", help="execute a pack here (needs only "
+                         "nbclient and the kernel) and write a bundle")
+    run.add_argument("pack", type=Path)
+    run.add_argument("bundle", type=Path)
+    run.add_argument("--jobs", type=_jobs, default=_jobs(""))
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    started = time.perf_counter()
+    if args.command == "run-pack":  # no Sphinx, MyST-NB or jupyter-cache
+        from .bundle import run_pack
+
+        return run_pack(args.pack, args.bundle, args.jobs, args.root)
+    from .engine import Engine, build_lock, log
+
+    try:
+        engine = Engine(args.root, args.build_dir)
+        if args.command == "status":
+            return show_status(engine)
+        with build_lock(engine.project.build_dir):
+            problems = run_command(engine, args)
+    except BuildError as err:
+        problems = [Problem("engine", "build", str(err))]
+    except KeyboardInterrupt:
+        log("interrupted; what was stored so far is kept and consistent")
+        return 130
+    elapsed = time.perf_counter() - started
+    if problems:
+        print(summary(problems, elapsed), flush=True)
+        return 1
+    log(f"{args.command}: done in {elapsed:.1f} s")
+    return 0
+
+
+def run_command(engine, args) -> list[Problem]:
+    if args.command == "build":
+        return engine.build(args.formats, args.jobs, args.scheduler)
+    if args.command == "execute":
+        return engine.execute(args.jobs, args.scheduler)
+    if args.command == "render":
+        stale = [page.source for page, reasons in engine.status() if reasons]
+        if stale:
+            return [Problem("engine", "render", "these pages are stale; run "
+                            "`build` or `execute` first: " + ", ".join(stale))]
+        return engine.render(args.formats)
+    from . import bundle
+
+    if args.command == "export":
+        return bundle.export(engine, args.bundle)
+    if args.command == "import":
+        return bundle.import_(engine, args.bundle, args.keep_environment)
+    if args.command == "pack":
+        return bundle.pack(engine, args.pack, args.all)
+    raise AssertionError(args.command)
+
+
+def show_status(engine) -> int:
+    rows = engine.status()
+    records = engine.store.records()
+    width = max((len(page.source) for page, _ in rows), default=0)
+    for page, reasons in rows:
+        if reasons:
+            print(f"{page.source:<{width}}  stale: {'; '.join(reasons)}")
+            continue
+        record = records[page.docname]
+        origin = (f", imported from {record.origin['bundle']}"
+                  if record.origin else "")
+        print(f"{page.source:<{width}}  fresh ({record.device}, "
+              f"{record.run.get('seconds', 0):.1f} s, "
+              f"{record.run.get('started', '?')}{origin})")
+    stale = sum(1 for _, reasons in rows if reasons)
+    print(f"{len(rows)} executed page(s): {len(rows) - stale} fresh, "
+          f"{stale} stale")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

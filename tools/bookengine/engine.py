@@ -1,0 +1,222 @@
+"""The two stages, put together: status, execute, render, build.
+
+:class:`Engine` decides page by page what is stale (the reasons come from
+:func:`bookengine.provenance.reasons_stale`), executes only that, stores the
+results, then renders. One build at a time per build directory
+(:func:`build_lock`); the store is shared between build directories and has
+its own lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import kernel, provenance
+from .kernel import Task
+from .problems import BuildError, Problem
+from .project import Page, Project, SourceIndex
+from .render import Renderer
+from .schedule import run_dask, run_local
+from .store import Store, write_atomic
+
+
+def log(message: str) -> None:
+    print(f"[book] {message}", flush=True)
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path, say: Callable[[str], None] = log
+               ) -> Iterator[None]:
+    """Hold ``<build_dir>/.lock``: a second build waits, and says so."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            say(f"another build is running in {build_dir} ({holder}); "
+                "waiting for it to finish ...")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class Engine:
+    def __init__(self, root: Path, build_dir: Path | None = None,
+                 say: Callable[[str], None] = log):
+        self.project = Project.load(root, build_dir)
+        self.store = Store(self.project.store_dir, say)
+        self.say = say
+        # Settings every page's kernel gets, also set for Sphinx's autodoc.
+        for key, value in kernel.KERNEL_ENV.items():
+            os.environ.setdefault(key, value)
+
+    # ------------------------------------------------------------ the state
+    def pages(self) -> list[Page]:
+        index = SourceIndex(self.project.store_dir / "sources.json",
+                            self.project)
+        pages = self.project.pages(index)
+        index.save()
+        seen: dict[str, str] = {}
+        for page in pages:
+            if page.code in seen:
+                raise BuildError(
+                    f"{page.source} and {seen[page.code]} have identical code "
+                    "cells; the execution cache cannot tell them apart. Make "
+                    "one of them differ (a comment is enough).")
+            seen[page.code] = page.source
+        return pages
+
+    def distributions(self) -> dict[str, str]:
+        """The installed distributions, recomputed only when a site
+        directory changed."""
+        key = [provenance.interpreter(),
+               [[d, os.stat(d).st_mtime_ns] for d in provenance.site_dirs()]]
+        path = self.project.store_dir / "distributions.json"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            data = json.loads(path.read_text())
+            if data["key"] == key:
+                return data["distributions"]
+        dists = provenance.distributions()
+        write_atomic(path, json.dumps({"key": key, "distributions": dists}))
+        return dists
+
+    def environment(self) -> tuple[str, dict]:
+        env = provenance.environment(
+            kernel.base_environment(self.project.root), self.project.root,
+            dists=self.distributions())
+        return self.store.save_environment(env), env
+
+    def current(self, pages: list[Page], scheduler: str | None
+                ) -> provenance.Current:
+        digest, env = self.environment()
+        gpus = [] if scheduler else kernel.gpu_names(
+            os.environ.get("CUDA_VISIBLE_DEVICES"))
+        devices: dict[str, str | None] = {}
+        for page in pages:
+            devices[page.docname] = None if scheduler else (
+                gpus[0][1] if page.gpu and gpus else "CPU")
+        environments = {digest: env}
+        for record in self.store.records().values():
+            if record.environment not in environments:
+                environments[record.environment] = \
+                    self.store.environment(record.environment)
+        return provenance.Current(
+            self.project.root, {p.docname: p.code for p in pages}, digest,
+            environments, devices)
+
+    def reasons(self, pages: list[Page], scheduler: str | None = None
+                ) -> dict[str, list[str]]:
+        """Page -> why it must execute (empty list: it is fresh)."""
+        if self.project.mode == "off":
+            return {page.docname: [] for page in pages}
+        now = self.current(pages, scheduler)
+        records = self.store.records()
+        found = {}
+        for page in pages:
+            record = records.get(page.docname)
+            if record is None:
+                found[page.docname] = ["it has no stored outputs yet"]
+            elif self.project.mode == "force":
+                found[page.docname] = ["execute_notebooks is force"]
+            else:
+                found[page.docname] = provenance.reasons_stale(record, now)
+        return found
+
+    # ------------------------------------------------------------- commands
+    def status(self) -> list[tuple[Page, list[str]]]:
+        with self.store.lock(exclusive=False):
+            pages = self.pages()
+            reasons = self.reasons(pages)
+        return [(page, reasons[page.docname]) for page in pages]
+
+    def execute(self, jobs: int, scheduler: str | None = None
+                ) -> list[Problem]:
+        """Execute every stale page; store each success as it arrives."""
+        problems: list[Problem] = []
+        with self.store.lock(exclusive=True):
+            self.store.check()
+            pages = self.pages()
+            reasons = self.reasons(pages, scheduler)
+            stale = [p for p in pages if reasons[p.docname]]
+            if not stale:
+                self.say(f"execute: all {len(pages)} executed page(s) are "
+                         "fresh")
+                return []
+            for page in stale:
+                self.say(f"{page.source}: stale: "
+                         + "; ".join(reasons[page.docname]))
+            records = self.store.records()
+            stale.sort(key=lambda p: -(records[p.docname].run.get(
+                "seconds", 0) if p.docname in records else 1e9))
+            tasks = [self.task(page) for page in stale]
+            started = time.perf_counter()
+            if scheduler:
+                results = run_dask(
+                    tasks, scheduler, self.project.root,
+                    self.project.settings.get("worker_sources", ["src"]),
+                    self.say)
+            else:
+                results = run_local(tasks, jobs, self.say)
+            by_page = {page.docname: page for page in stale}
+            for result in results:
+                page = by_page[result.page]
+                if result.failure is not None:
+                    problems.append(Problem.from_failure(result.failure))
+                    self._keep_failed(result)
+                    self.say(f"{page.source}: FAILED ({result.failure.error})")
+                    continue
+                self.store.put(result.page, result.source, result.notebook,
+                               result.files, result.environment,
+                               result.device, result.run)
+                self.say(f"{page.source}: executed in "
+                         f"{result.run['seconds']:.1f} s on {result.device}")
+            self.say(f"execute: {len(stale)} page(s) in "
+                     f"{time.perf_counter() - started:.1f} s "
+                     f"({len(problems)} failed)")
+        return problems
+
+    def task(self, page: Page) -> Task:
+        import nbformat
+
+        nb = self.project.read_notebook(self.project.root / page.source)
+        return Task(page.docname, page.source, nbformat.writes(nb),
+                    str(self.project.root), timeout=page.timeout,
+                    allow_errors=bool(self.project.execute_settings.get(
+                        "allow_errors", False)), gpu=page.gpu,
+                    ignored_dirs=(str(self.project.store_dir),
+                                  str(self.project.build_dir)))
+
+    def _keep_failed(self, result) -> None:
+        """The partly executed notebook, for inspection."""
+        if result.notebook:
+            path = (self.project.build_dir / "render" / "failed"
+                    / f"{result.page}.ipynb")
+            write_atomic(path, result.notebook)
+            self.say(f"  its partly executed notebook: {path}")
+
+    def render(self, formats: list[str]) -> list[Problem]:
+        with self.store.lock(exclusive=False):
+            digest, _ = self.environment()
+            return Renderer(self.project, self.store, self.say).render(
+                formats, digest)
+
+    def build(self, formats: list[str], jobs: int,
+              scheduler: str | None = None) -> list[Problem]:
+        problems = self.execute(jobs, scheduler)
+        if problems:
+            return problems
+        return self.render(formats)

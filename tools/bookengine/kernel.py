@@ -1,0 +1,334 @@
+"""Execute one page in a fresh kernel and record what it depended on.
+
+:func:`execute_page` is the unit of work the scheduler hands to a thread, a
+Dask worker or a bare GPU machine: it takes a plain :class:`Task` (the
+notebook as JSON plus settings) and returns a plain :class:`Result`, so it
+needs nothing but nbclient, nbformat and ipykernel (no Sphinx, MyST-NB or
+jupyter-cache).
+
+How a page is observed: before the first cell, a silent, uncounted
+execution installs an audit hook (:func:`sys.addaudithook`) in the kernel
+that notes every file opened, whether it existed and whether it was read or
+written; after the last cell, another silent execution lists every module
+in :data:`sys.modules` with a file. The execution counts the reader sees are
+those of the page's own cells. Then, outside the kernel, the files that
+count as inputs (read, never written by the page, not part of the
+interpreter or of an installed distribution) are hashed. A file modified
+after the page started is recorded as such, so the page is re-executed next
+time instead of keeping outputs that may predate the edit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import provenance
+
+#: Settings every kernel gets (the engine's version is part of each
+#: record's environment, so changing these re-executes every page).
+KERNEL_ENV = {
+    "KERAS_BACKEND": "jax",
+    "PYTHONHASHSEED": "0",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+}
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+#: Runs silently in the kernel before the first cell.
+_PROLOGUE = r'''
+def __bookengine_watch():
+    import os, sys
+    seen = {}
+    def hook(event, args):
+        if event != "open" or not args or isinstance(args[0], int):
+            return
+        try:
+            path = os.path.abspath(os.fsdecode(args[0]))
+            mode, flags = args[1], args[2]
+            if mode is None:
+                writes = flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT
+                                  | os.O_TRUNC | os.O_APPEND) != 0
+            else:
+                writes = any(c in mode for c in "wax+")
+            kind = seen.get(path)
+            if writes:
+                if kind != "read":
+                    seen[path] = "written"
+                else:
+                    seen[path] = "read-then-written"
+            elif kind is None:
+                seen[path] = "read" if os.path.exists(path) else "missing"
+        except Exception:
+            pass
+    sys.addaudithook(hook)
+    sys.modules["__bookengine_seen__"] = seen
+__bookengine_watch()
+del __bookengine_watch
+'''
+
+#: Runs silently after the last cell; ``REPORT_PATH`` is where to write.
+_EPILOGUE = r'''
+def __bookengine_report(path):
+    import json, sys
+    seen = dict(sys.modules["__bookengine_seen__"])
+    modules = sorted({m.__file__ for m in list(sys.modules.values())
+                      if isinstance(getattr(m, "__file__", None), str)})
+    with open(path, "w") as f:
+        json.dump({"opened": seen, "modules": modules}, f)
+__bookengine_report(REPORT_PATH)
+del __bookengine_report
+'''
+
+
+@dataclasses.dataclass
+class Task:
+    """One page to execute."""
+
+    page: str                 # docname
+    source: str               # root-relative source file
+    notebook: str             # the unexecuted notebook, nbformat JSON
+    root: str                 # the engine's project root
+    timeout: int | None = None
+    allow_errors: bool = False
+    gpu: bool = False         # the page declared ``resources: {gpu: 1}``
+    gpu_index: str | None = None  # locally assigned GPU (CUDA index)
+    ignored_dirs: tuple[str, ...] = ()  # never recorded as inputs
+
+
+@dataclasses.dataclass
+class Failure:
+    """A page whose execution failed: where, what and the traceback."""
+
+    page: str
+    source: str
+    cell: int | None          # 1-based position among the page's code cells
+    cell_source: str
+    error: str                # e.g. "IndexError: list index out of range"
+    traceback: str
+
+
+@dataclasses.dataclass
+class Result:
+    """What executing a page produced, ready to be stored."""
+
+    page: str
+    source: str
+    notebook: str | None      # executed notebook (JSON), partial on failure
+    failure: Failure | None
+    files: dict[str, dict]    # record name -> FileState JSON
+    environment: dict
+    device: str
+    run: dict                 # host, worker, started, seconds
+    executed_root: str = ""
+
+
+# --------------------------------------------------------------------------
+# Devices
+# --------------------------------------------------------------------------
+
+
+def gpu_names(visible: str | None = None) -> list[tuple[str, str]]:
+    """``(index, name)`` of the NVIDIA GPUs ``nvidia-smi`` reports (empty
+    when there is none), restricted to ``visible`` (a CUDA_VISIBLE_DEVICES
+    value) when given."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        out = subprocess.run([smi, "--query-gpu=index,name",
+                              "--format=csv,noheader"], capture_output=True,
+                             text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if out.returncode != 0:
+        return []
+    found = [tuple(part.strip() for part in line.split(",", 1))
+             for line in out.stdout.splitlines() if "," in line]
+    if visible is not None:
+        allowed = [v.strip() for v in visible.split(",") if v.strip()]
+        found = [g for g in found if g[0] in allowed]
+    return found  # type: ignore[return-value]
+
+
+def base_environment(root: Path) -> dict[str, str]:
+    """Every kernel's environment variables, before per-page assignments:
+    this process's, the engine's settings, and ``src/`` on the path."""
+    env = dict(os.environ)
+    env.update(KERNEL_ENV)
+    src = root / "src"
+    if src.is_dir():
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(src)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    return env
+
+
+def kernel_environment(task: Task, root: Path) -> tuple[dict[str, str], str]:
+    """The kernel's environment variables and the device it will use."""
+    env = base_environment(root)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    gpus = gpu_names(visible) if task.gpu else []
+    if task.gpu_index is not None:
+        gpus = [g for g in gpus if g[0] == task.gpu_index]
+        env["CUDA_VISIBLE_DEVICES"] = task.gpu_index
+    if gpus:
+        # Several pages may share a card: allocate memory as needed.
+        env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+        return env, gpus[0][1]
+    if gpu_names():
+        # A page that did not ask for a GPU runs on the CPU even here.
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env["JAX_PLATFORMS"] = "cpu"
+    return env, "CPU"
+
+
+# --------------------------------------------------------------------------
+# Running the kernel
+# --------------------------------------------------------------------------
+
+
+def _kernel_manager(kernels: Path):
+    """A kernel manager that always starts *this* interpreter's ipykernel,
+    whatever kernelspecs the user has installed."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    spec = kernels / "bookengine"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher",
+                 "-f", "{connection_file}"],
+        "display_name": "Python 3 (bookengine)", "language": "python"}))
+    ksm = KernelSpecManager(kernel_dirs=[str(kernels)],
+                            ensure_native_kernel=False)
+    return AsyncKernelManager(kernel_name="bookengine",
+                              kernel_spec_manager=ksm)
+
+
+async def _silent(client, code: str) -> None:
+    from jupyter_core.utils import ensure_async
+
+    msg_id = await ensure_async(client.kc.execute(
+        code, silent=True, store_history=False))
+    reply = await client.async_wait_for_reply(msg_id)
+    if reply is None or reply["content"]["status"] != "ok":
+        content = reply["content"] if reply else {}
+        raise RuntimeError("bookengine: instrumenting the kernel failed: "
+                           f"{content.get('ename')}: {content.get('evalue')}")
+
+
+async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
+               report: Path) -> Failure | None:
+    from jupyter_core.utils import ensure_async
+    from nbclient import NotebookClient
+    from nbclient.exceptions import (CellControlSignal, CellExecutionError,
+                                     DeadKernelError)
+
+    km = _kernel_manager(workdir / "kernels")
+    client = NotebookClient(
+        nb, km=km, timeout=task.timeout, allow_errors=task.allow_errors,
+        record_timing=False, resources={"metadata": {"path": str(cwd)}})
+    # The kernel process's own output (ZeroMQ notices, native libraries'
+    # logs) goes to a file, shown only if the kernel dies.
+    log_path = workdir / "kernel.log"
+    with log_path.open("w") as log:
+        async with client.async_setup_kernel(env=env, stdout=log,
+                                             stderr=log):
+            info = await client.async_wait_for_reply(
+                await ensure_async(client.kc.kernel_info()))
+            if info is not None and "language_info" in info["content"]:
+                nb.metadata["language_info"] = \
+                    info["content"]["language_info"]
+            await _silent(client, _PROLOGUE)
+            number = 0
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                number += 1
+                try:
+                    await client.async_execute_cell(
+                        cell, index,
+                        execution_count=client.code_cells_executed + 1)
+                except CellExecutionError as err:
+                    errors = [o for o in cell.get("outputs", [])
+                              if o.get("output_type") == "error"]
+                    trace = "\n".join(errors[-1].get("traceback", [])) \
+                        if errors else err.traceback
+                    return Failure(task.page, task.source, number,
+                                   cell.source, f"{err.ename}: {err.evalue}",
+                                   ANSI.sub("", trace))
+                except (CellControlSignal, DeadKernelError,
+                        TimeoutError) as err:
+                    log.flush()
+                    tail = log_path.read_text()[-3000:]
+                    return Failure(task.page, task.source, number,
+                                   cell.source, f"{type(err).__name__}: {err}",
+                                   "kernel output:\n" + tail if tail else "")
+            await _silent(client, _EPILOGUE.replace(
+                "REPORT_PATH", repr(str(report))))
+            client.set_widgets_metadata()
+    return None
+
+
+def _inputs(report: Path, root: Path, ignored: list[str],
+            started_ns: int) -> dict[str, dict]:
+    """Hash the files that count as the page's inputs."""
+    data = json.loads(report.read_text())
+    opened: dict[str, str] = data["opened"]
+    names = {p for p, kind in opened.items() if kind in ("read", "missing")}
+    names |= {p for p in data["modules"] if opened.get(p) not in (
+        "written", "read-then-written")}
+    files = {}
+    for path in sorted(names):
+        if not provenance.is_recorded_input(path, root, ignored):
+            continue
+        state = provenance.FileState.of(Path(path))
+        if state.sha256 is not None and state.mtime_ns >= started_ns:
+            state = provenance.FileState("changed-during-execution")
+        files[provenance.record_path(Path(os.path.realpath(path)), root)] = \
+            state.to_json()
+    return files
+
+
+def execute_page(task: Task, worker: str = "local") -> Result:
+    """Execute ``task``'s notebook in a fresh kernel; never raises for a
+    failing cell (the :class:`Failure` is in the result)."""
+    import nbformat
+
+    root = Path(os.environ.get("BOOKENGINE_ROOT") or task.root).resolve()
+    nb = nbformat.reads(task.notebook, as_version=4)
+    env, device = kernel_environment(task, root)
+    cwd = (root / task.source).parent
+    started = datetime.now(timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="bookengine-") as tmp:
+        workdir = Path(tmp)
+        env["IPYTHONDIR"] = str(workdir / "ipython")  # no user startup files
+        report = workdir / "opened.json"
+        started_ns = time.time_ns()
+        t0 = time.perf_counter()
+        failure = asyncio.run(_run(nb, task, env, cwd, workdir, report))
+        seconds = time.perf_counter() - t0
+        ignored = [*provenance.environment_dirs(), str(workdir),
+                   *task.ignored_dirs]
+        files = {} if failure else _inputs(report, root, ignored, started_ns)
+    return Result(
+        page=task.page, source=task.source,
+        notebook=nbformat.writes(nb),
+        failure=failure, files=files,
+        environment=provenance.environment(env, root), device=device,
+        run={"host": socket.gethostname(), "worker": worker,
+             "started": started.isoformat(timespec="seconds"),
+             "seconds": round(seconds, 2)},
+        executed_root=str(root))

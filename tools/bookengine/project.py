@@ -1,0 +1,219 @@
+"""The book as the engine sees it: its settings and its executable pages.
+
+A page is executable when its source is a notebook (``.ipynb``, or MyST
+Markdown with ``jupytext`` front matter) with a kernel and at least one code
+cell. Reading a MyST page into a notebook goes through MyST-NB's own reader,
+and its code hash through jupyter-cache's, so they agree with what the render
+stage looks up. Both are only recomputed for files whose size or
+modification time changed (:class:`SourceIndex`), which keeps a no-op build
+free of those imports.
+
+A page may declare what it needs in its front matter::
+
+    resources:
+      gpu: 1          # give this page a GPU when one is present
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tomllib
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+SUFFIXES = (".md", ".ipynb")
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """An executable page."""
+
+    docname: str               # "book/ch02/tensors"
+    source: str                # "book/ch02/tensors.md"
+    code: str                  # jupyter-cache hash of its code cells
+    gpu: bool = False
+    timeout: int | None = None
+
+
+@dataclasses.dataclass
+class Project:
+    """A book root: its configuration, pages and build directories."""
+
+    root: Path
+    config: dict
+    settings: dict
+    build_dir: Path
+
+    @classmethod
+    def load(cls, root: Path, build_dir: Path | None = None) -> "Project":
+        root = root.resolve()
+        with (root / "_config.yml").open() as f:
+            config = yaml.safe_load(f) or {}
+        settings: dict = {}
+        if (root / "pyproject.toml").exists():
+            with (root / "pyproject.toml").open("rb") as f:
+                settings = tomllib.load(f).get("tool", {}).get(
+                    "bookengine", {})
+        build = (build_dir or root / "_build")
+        build = build if build.is_absolute() else root / build
+        return cls(root, config, settings, build.resolve())
+
+    # ----------------------------------------------------------------- paths
+    @property
+    def store_dir(self) -> Path:
+        """Executed pages and their provenance: shared by every build
+        directory of this root (``make test`` renders elsewhere but reuses
+        what ``make book`` executed)."""
+        return self.root / "_build" / ".engine"
+
+    @property
+    def execute_settings(self) -> dict:
+        return self.config.get("execute") or {}
+
+    @property
+    def mode(self) -> str:
+        """``cache`` (default): execute what is stale; ``force``: execute
+        everything on every build; ``off``: execute nothing."""
+        mode = self.execute_settings.get("execute_notebooks", "cache")
+        if mode in ("auto", "cache"):
+            return "cache"
+        if mode not in ("force", "off"):
+            raise ValueError(f"_config.yml: execute.execute_notebooks must be "
+                             f"cache, force or off. Received: {mode!r}")
+        return mode
+
+    def latex_target(self) -> str:
+        """The ``.tex`` file named in ``_config.yml`` (latex_documents)."""
+        docs = (self.config.get("latex") or {}).get("latex_documents") or {}
+        return docs.get("targetname") or "book.tex"
+
+    # ----------------------------------------------------------------- pages
+    def docnames(self) -> list[str]:
+        """Every page of the table of contents, in reading order."""
+        from sphinx_external_toc.parsing import parse_toc_yaml
+
+        site_map = parse_toc_yaml(str(self.root / "_toc.yml"))
+        return list(site_map)
+
+    def source_of(self, docname: str) -> Path | None:
+        for suffix in SUFFIXES:
+            path = self.root / (docname + suffix)
+            if path.is_file():
+                return path
+        return None
+
+    def excluded(self, source: str) -> bool:
+        patterns = self.execute_settings.get("exclude_patterns") or []
+        return any(PurePosixPath(source).match(p) for p in patterns)
+
+    def pages(self, index: "SourceIndex") -> list[Page]:
+        """The executable pages, in reading order."""
+        pages = []
+        for docname in self.docnames():
+            path = self.source_of(docname)
+            if path is None:
+                continue
+            rel = path.relative_to(self.root).as_posix()
+            if self.excluded(rel):
+                continue
+            entry = index.get(self, path)
+            if entry is None:
+                continue
+            pages.append(Page(docname, rel, entry["code"],
+                              gpu=bool(entry["gpu"]),
+                              timeout=entry["timeout"]))
+        return pages
+
+    # ------------------------------------------------------------- notebooks
+    def read_notebook(self, path: Path):
+        """The page as an unexecuted notebook (``None``: not a notebook)."""
+        import nbformat
+
+        text = path.read_text(encoding="utf8")
+        if path.suffix == ".ipynb":
+            return nbformat.reads(text, as_version=4)
+        from myst_nb.core.read import (is_myst_markdown_notebook,
+                                       read_myst_markdown_notebook)
+
+        if not is_myst_markdown_notebook(text):
+            return None
+        return read_myst_markdown_notebook(
+            text, config=self.md_config(), add_source_map=True,
+            path=str(path))
+
+    def md_config(self):
+        from myst_parser.config.main import MdParserConfig
+
+        parse = self.config.get("parse") or {}
+        fields = {f.name for f in dataclasses.fields(MdParserConfig)}
+        kwargs = {k[len("myst_"):]: v for k, v in parse.items()
+                  if k.startswith("myst_") and k[len("myst_"):] in fields}
+        if "enable_extensions" in kwargs:
+            kwargs["enable_extensions"] = set(kwargs["enable_extensions"])
+        return MdParserConfig(**kwargs)
+
+    def default_timeout(self) -> int | None:
+        timeout = self.execute_settings.get("timeout", 30)
+        return None if timeout in (None, -1) else int(timeout)
+
+
+def code_hash(nb) -> str:
+    """The hash jupyter-cache (and so MyST-NB) files the page under."""
+    from jupyter_cache.cache.main import JupyterCacheBase
+
+    return JupyterCacheBase.create_hashed_notebook(None, nb)[1]
+
+
+class SourceIndex:
+    """Per source file: its code hash and declarations, recomputed only when
+    the file's size or modification time changed."""
+
+    VERSION = 1
+
+    def __init__(self, path: Path, project: Project):
+        self.path = path
+        # Entries depend on how pages are parsed and on the default timeout.
+        self.key = json.dumps([self.VERSION, project.config.get("parse"),
+                               project.execute_settings], sort_keys=True,
+                              default=str)
+        self.entries: dict[str, dict] = {}
+        self.changed = False
+        try:
+            data = json.loads(path.read_text())
+            if data.get("key") == self.key:
+                self.entries = data["entries"]
+        except (OSError, ValueError, KeyError):
+            pass
+
+    def get(self, project: Project, path: Path) -> dict | None:
+        st = path.stat()
+        key = path.relative_to(project.root).as_posix()
+        stat = [st.st_size, st.st_mtime_ns]
+        entry = self.entries.get(key)
+        if entry is not None and entry["stat"] == stat:
+            return entry["page"]
+        nb = project.read_notebook(path)
+        page = None
+        if nb is not None and nb.metadata.get("kernelspec") and any(
+                c.cell_type == "code" for c in nb.cells):
+            resources = nb.metadata.get("resources") or {}
+            execution = nb.metadata.get("execution") or {}
+            page = {"code": code_hash(nb),
+                    "gpu": int(resources.get("gpu", 0) or 0) > 0,
+                    "timeout": execution.get("timeout",
+                                             project.default_timeout())}
+        self.entries[key] = {"stat": stat, "page": page}
+        self.changed = True
+        return page
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": self.key,
+                                   "entries": self.entries}))
+        os.replace(tmp, self.path)

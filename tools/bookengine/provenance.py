@@ -1,0 +1,279 @@
+"""What a page's outputs depended on, and whether any of it has changed.
+
+A page's *provenance* is recorded when it executes (see
+:mod:`bookengine.kernel`): the hash of its code cells, every file the kernel
+read or imported (content hashes), the environment the kernel ran in and
+the device. A page is stale exactly when one of those has changed; the
+reasons are plain sentences ("src/dlpy/naive.py changed").
+
+This module uses the standard library only: it runs on execution workers
+(a Dask worker, a GPU box with nothing but the kernel installed) as well as
+in the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import site
+import sys
+import sysconfig
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterable
+
+#: Environment-variable families that can change what a cell computes
+#: (JAX/XLA/Keras/CUDA/OpenMP/BLAS/Matplotlib/Python settings, dlpy's own).
+#: A config file they point to (``KERAS_HOME``'s keras.json, a
+#: ``matplotlibrc``) is recorded as a file the kernel read.
+WATCHED_ENV_PREFIXES = (
+    "JAX_", "XLA_", "KERAS_", "NVIDIA_", "CUDA_", "OMP_", "MKL_",
+    "OPENBLAS_", "MPL", "MATPLOTLIB", "PYTHON", "DLPY_",
+)
+
+#: Variables the engine assigns per page (which GPU, CPU-only pages on a GPU
+#: machine); the device they lead to is recorded instead.
+ASSIGNED_PER_PAGE = frozenset({
+    "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "XLA_PYTHON_CLIENT_PREALLOCATE",
+})
+
+#: Files under these directories belong to the operating system; what the
+#: interpreter and the installed distributions read is covered by
+#: recording the interpreter and every distribution's version instead.
+SYSTEM_DIRS = ("/proc", "/sys", "/dev", "/usr", "/etc", "/lib", "/lib32",
+               "/lib64", "/bin", "/sbin", "/run", "/var", "/snap")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_json(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------
+# Files
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FileState:
+    """A file's content hash (``None``: it did not exist) and its stat."""
+
+    sha256: str | None
+    size: int = -1
+    mtime_ns: int = -1
+
+    @classmethod
+    def of(cls, path: Path, known: "FileState | None" = None) -> "FileState":
+        """The state of ``path`` now; reuse ``known``'s hash if the stat
+        (size and modification time) is unchanged."""
+        try:
+            st = path.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return cls(None)
+        if known is not None and known.sha256 is not None and \
+                (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
+            return known
+        return cls(sha256_file(path), st.st_size, st.st_mtime_ns)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "FileState":
+        return cls(data.get("sha256"), data.get("size", -1),
+                   data.get("mtime_ns", -1))
+
+
+def record_path(path: Path, root: Path) -> str:
+    """How a file is named in a record: root-relative (POSIX) inside the
+    project, so records travel between checkouts; absolute otherwise."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def resolve_path(name: str, root: Path) -> Path:
+    path = Path(name)
+    return path if path.is_absolute() else root / path
+
+
+def is_project_path(name: str) -> bool:
+    return not Path(name).is_absolute()
+
+
+def environment_dirs() -> list[str]:
+    """Directories whose files are covered by the interpreter and the
+    installed distributions (so not recorded file by file)."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+            *site.getsitepackages(), site.getusersitepackages()}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        dirs.add(sysconfig.get_path(key))
+    return sorted(os.path.realpath(d) for d in dirs if d)
+
+
+def is_recorded_input(path: str, root: Path, ignored: Iterable[str]) -> bool:
+    """Whether a file the kernel touched counts as an input of the page."""
+    if "__pycache__" in Path(path).parts:
+        return False
+    real = os.path.realpath(path)
+    if real == str(root) or real.startswith(str(root) + os.sep):
+        return True
+    return not any(real == d or real.startswith(d.rstrip(os.sep) + os.sep)
+                   for d in (*SYSTEM_DIRS, *ignored))
+
+
+# --------------------------------------------------------------------------
+# The environment
+# --------------------------------------------------------------------------
+
+
+def interpreter() -> str:
+    """The interpreter, e.g. ``CPython 3.11.7 /usr/bin/python3.11``."""
+    return (f"{platform.python_implementation()} {platform.python_version()} "
+            f"{os.path.realpath(sys.executable)}")
+
+
+def site_dirs() -> list[str]:
+    dirs = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        dirs.append(site.getusersitepackages())
+    return [d for d in dirs if os.path.isdir(d)]
+
+
+def distributions() -> dict[str, str]:
+    """Every distribution installed for this interpreter: name -> version."""
+    found: dict[str, str] = {}
+    for dist in metadata.distributions(path=site_dirs()):
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        if name and name not in found:
+            found[name] = dist.version
+    return dict(sorted(found.items()))
+
+
+def watched_variables(env: dict[str, str], root: Path) -> dict[str, str]:
+    """The environment variables of the watched families (root-relative)."""
+    return {k: v.replace(str(root), "{root}")
+            for k, v in sorted(env.items())
+            if k.startswith(WATCHED_ENV_PREFIXES)
+            and k not in ASSIGNED_PER_PAGE}
+
+
+def environment(env: dict[str, str], root: Path,
+                dists: dict[str, str] | None = None) -> dict:
+    """The environment a kernel runs in, as recorded with each page."""
+    return {"python": interpreter(),
+            "distributions": distributions() if dists is None else dists,
+            "variables": watched_variables(env, root)}
+
+
+def environment_changes(old: dict, new: dict, limit: int = 3) -> list[str]:
+    """What differs between two recorded environments, in words."""
+    changes = []
+    if old.get("python") != new.get("python"):
+        changes.append(f"interpreter {old.get('python')} -> "
+                       f"{new.get('python')}")
+    for kind, label in (("distributions", "package"),
+                        ("variables", "environment variable")):
+        a, b = old.get(kind, {}), new.get(kind, {})
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                changes.append(f"{label} {name}: {a.get(name, '(none)')} -> "
+                               f"{b.get(name, '(none)')}")
+    if len(changes) > limit:
+        changes = changes[:limit] + [f"{len(changes) - limit} more"]
+    return changes
+
+
+# --------------------------------------------------------------------------
+# Records and the staleness rule
+# --------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Record:
+    """The provenance of one executed page (stored as JSON)."""
+
+    page: str                      # docname, e.g. "book/ch02/tensors"
+    source: str                    # "book/ch02/tensors.md"
+    code: str                      # hash of the code cells (jupyter-cache)
+    files: dict[str, FileState]    # modules imported and files read
+    environment: str               # hash of the environment record
+    device: str                    # "CPU" or the GPU's name
+    run: dict                      # host, worker, started, seconds
+    cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
+    origin: dict | None = None     # set when imported from a bundle
+
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["files"] = {k: v.to_json() for k, v in self.files.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Record":
+        data = dict(data)
+        data["files"] = {k: FileState.from_json(v)
+                         for k, v in data["files"].items()}
+        return cls(**data)
+
+    @property
+    def keeps_environment(self) -> bool:
+        """Executed elsewhere and imported with ``--keep-environment``: only
+        the project's own sources are compared."""
+        return bool(self.origin and self.origin.get("keep_environment"))
+
+
+@dataclasses.dataclass
+class Current:
+    """What a record is compared with: the state of things now."""
+
+    root: Path
+    code: dict[str, str]                 # page -> code hash now
+    environment: str                     # hash of the environment now
+    environments: dict[str, dict]        # hash -> environment (for diffs)
+    devices: dict[str, str | None]       # page -> device it would get
+    file_states: dict[str, FileState] = dataclasses.field(
+        default_factory=dict)            # memo: name -> state now
+
+
+def reasons_stale(record: Record, now: Current) -> list[str]:
+    """Why ``record``'s outputs are out of date; empty when they are fresh."""
+    reasons: list[str] = []
+    if now.code.get(record.page) != record.code:
+        reasons.append("its code cells changed")
+    for name, old in sorted(record.files.items()):
+        if record.keeps_environment and not is_project_path(name):
+            continue
+        if old.sha256 == "changed-during-execution":
+            reasons.append(f"{name} changed while the page was executing")
+            continue
+        state = now.file_states.get(name)
+        if state is None:
+            state = FileState.of(resolve_path(name, now.root), old)
+            now.file_states[name] = state
+        if state.sha256 != old.sha256:
+            what = ("appeared" if old.sha256 is None else
+                    "was removed" if state.sha256 is None else "changed")
+            reasons.append(f"{name} {what}")
+    if record.keeps_environment:
+        return reasons
+    if record.environment != now.environment:
+        old_env = now.environments.get(record.environment, {})
+        new_env = now.environments.get(now.environment, {})
+        changes = environment_changes(old_env, new_env) or ["unknown"]
+        reasons.append("the environment changed (" + "; ".join(changes) + ")")
+    device = now.devices.get(record.page)
+    if device is not None and device != record.device:
+        reasons.append(f"the device changed ({record.device} -> {device})")
+    return reasons

@@ -1,0 +1,205 @@
+"""Run stale pages in parallel: on this machine, or on a Dask cluster.
+
+Both paths hand each page to :func:`bookengine.kernel.execute_page` as one
+unit of work and yield :class:`~bookengine.kernel.Result` records as pages
+finish, longest first (from the last recorded durations), so the slowest
+page does not start last.
+
+Local (default, no server): ``jobs`` threads, each driving one kernel
+process. On a machine with NVIDIA GPUs, a page that declares
+``resources: {gpu: 1}`` waits for a free GPU and gets it alone through
+``CUDA_VISIBLE_DEVICES`` (JAX does not preallocate the card); other pages
+run on the CPU.
+
+Dask (``--scheduler tcp://host:8786``): each page is one task; a page that
+declares a GPU asks for the worker resource ``GPU=1`` (start GPU workers with
+``--resources GPU=1``). Every worker must run this project at the same
+sources and in the same environment: :func:`worker_identity` is compared
+with the engine's own, and a worker that differs is refused by name with
+what differs, never used. An unreachable scheduler fails the build with its
+address; there is no fallback to local execution.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import ENGINE_HASH, provenance
+from .kernel import Failure, Result, Task, execute_page, gpu_names
+from .problems import BuildError
+
+#: How long to try reaching a Dask scheduler before failing the build.
+CONNECT_TIMEOUT_S = 30
+
+
+def _crashed(task: Task, err: BaseException) -> Result:
+    """A result for a page whose execution raised inside the engine."""
+    failure = Failure(task.page, task.source, None, "",
+                      f"{type(err).__name__}: {err}", "")
+    return Result(task.page, task.source, None, failure, {}, {}, "", {})
+
+
+def run_local(tasks: list[Task], jobs: int,
+              log: Callable[[str], None]) -> Iterator[Result]:
+    """Execute ``tasks`` with ``jobs`` kernels at a time on this machine."""
+    gpus = [index for index, _ in gpu_names(
+        os.environ.get("CUDA_VISIBLE_DEVICES"))]
+    free = list(gpus)
+    pending = list(tasks)
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        running: dict[cf.Future, Task] = {}
+        while pending or running:
+            index = 0
+            while len(running) < jobs and index < len(pending):
+                task = pending[index]
+                if task.gpu and gpus:
+                    if not free:
+                        index += 1
+                        continue
+                    task = dataclasses.replace(task, gpu_index=free.pop(0))
+                pending.pop(index)
+                log(f"executing {task.source}"
+                    + (f" on GPU {task.gpu_index}" if task.gpu_index else ""))
+                running[pool.submit(execute_page, task)] = task
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                task = running.pop(future)
+                if task.gpu_index is not None:
+                    free.append(task.gpu_index)
+                try:
+                    yield future.result()
+                except Exception as err:  # noqa: BLE001 - reported as a page failure
+                    yield _crashed(task, err)
+
+
+# --------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------
+
+
+def worker_identity(root: str, sources: list[str]) -> dict:
+    """What must match between the engine and a worker: the interpreter,
+    every installed distribution, the engine's code and the project's
+    sources (``[tool.bookengine] worker_sources``)."""
+    base = Path(os.environ.get("BOOKENGINE_ROOT") or root).resolve()
+    files = {}
+    for entry in sources:
+        path = base / entry
+        candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in candidates:
+            if file.is_file() and "__pycache__" not in file.parts:
+                files[file.relative_to(base).as_posix()] = \
+                    provenance.sha256_file(file)
+            elif not file.exists():
+                files[entry] = None
+    return {"python": provenance.interpreter().split(" /")[0],
+            "distributions": provenance.distributions(),
+            "engine": ENGINE_HASH, "files": files}
+
+
+def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
+    """What differs between two identities, in words."""
+    found = []
+    if mine["python"] != theirs.get("python"):
+        found.append(f"Python {theirs.get('python')} (here {mine['python']})")
+    if mine["engine"] != theirs.get("engine"):
+        found.append("the engine's code (tools/bookengine) differs")
+    a, b = mine["distributions"], theirs.get("distributions", {})
+    for name in sorted(set(a) | set(b)):
+        if a.get(name) != b.get(name):
+            found.append(f"package {name} {b.get(name, '(none)')} "
+                         f"(here {a.get(name, '(none)')})")
+    a, b = mine["files"], theirs.get("files", {})
+    for name in sorted(set(a) | set(b)):
+        if a.get(name) != b.get(name):
+            found.append(f"{name} differs" if name in a and name in b
+                         else f"{name} is {'missing' if name in a else 'extra'}"
+                         " there")
+    if len(found) > limit:
+        found = found[:limit] + [f"and {len(found) - limit} more"]
+    return found
+
+
+def _dask_execute(task: Task) -> Result:
+    from distributed import get_worker
+
+    return execute_page(task, worker=get_worker().address)
+
+
+def _has_engine(_: object = None) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bookengine") is not None
+
+
+def run_dask(tasks: list[Task], address: str, root: Path,
+             sources: list[str],
+             log: Callable[[str], None]) -> Iterator[Result]:
+    """Execute ``tasks`` on the Dask cluster at ``address``."""
+    try:
+        from distributed import Client, as_completed
+    except ImportError as err:
+        raise BuildError("--scheduler needs dask.distributed: "
+                         f"{err}") from err
+    log(f"connecting to the Dask scheduler at {address} ...")
+    try:
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s",
+                        set_as_default=False)
+    except (OSError, TimeoutError) as err:
+        raise BuildError(
+            f"cannot reach the Dask scheduler at {address} (gave up after "
+            f"{CONNECT_TIMEOUT_S} s): {err}. Nothing was executed; start "
+            "the scheduler or drop SCHEDULER to execute locally.") from err
+    with client:
+        workers = client.scheduler_info()["workers"]
+        if not workers:
+            raise BuildError(f"the Dask scheduler at {address} has no "
+                             "workers")
+        mine = worker_identity(str(root), sources)
+        usable = []
+        found = client.run(_has_engine)
+        for addr, ok in sorted(found.items()):
+            if not ok:
+                log(f"refusing worker {addr}: it cannot import bookengine "
+                    "(start it from the project with PYTHONPATH=tools)")
+        theirs = client.run(worker_identity, str(root), sources,
+                            workers=[a for a, ok in found.items() if ok])
+        for addr, identity in sorted(theirs.items()):
+            differences = identity_differences(mine, identity)
+            if differences:
+                log(f"refusing worker {addr}: it does not run this project "
+                    "as checked out here: " + "; ".join(differences))
+            else:
+                usable.append(addr)
+        if not usable:
+            raise BuildError(
+                f"no worker of the Dask cluster at {address} runs this "
+                "project's sources in this environment (see the refusals "
+                "above); nothing was executed")
+        gpu_workers = [a for a in usable
+                       if workers[a].get("resources", {}).get("GPU")]
+        log(f"executing {len(tasks)} page(s) on {len(usable)} Dask "
+            f"worker(s) ({len(gpu_workers)} with a GPU)")
+        futures = {}
+        for task in tasks:
+            needs_gpu = task.gpu and bool(gpu_workers)
+            if task.gpu and not gpu_workers:
+                log(f"{task.source} asks for a GPU but no worker offers the "
+                    "resource GPU; it runs on a CPU worker")
+            future = client.submit(
+                _dask_execute, task, pure=False,
+                key=f"page-{task.page.replace('/', '-')}-{os.urandom(4).hex()}",
+                workers=gpu_workers if needs_gpu else usable,
+                allow_other_workers=False,
+                resources={"GPU": 1} if needs_gpu else None)
+            futures[future] = task
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                yield future.result()
+            except Exception as err:  # noqa: BLE001 - reported as a page failure
+                yield _crashed(task, err)
