@@ -1,9 +1,12 @@
 """Glue between executed cells and the prose of the book.
 
-The chapters glue every number and figure the code produces into the text
-(MyST-NB's ``glue``). These wrappers make the same notebooks run unchanged in
-plain Jupyter, where MyST-NB may be absent: there, ``glue`` simply displays
-the value when asked to and otherwise does nothing.
+The chapters glue every number and figure the code produces into the text.
+:func:`glue` writes exactly the output MyST-NB's own ``glue`` writes (a
+display output whose metadata names the key; hidden values under the
+``application/papermill.record/`` prefix), with IPython alone. So a page
+executed where MyST-NB is not installed (plain Jupyter, a bare GPU machine
+that only has the kernel) still carries its glued values to the book, and a
+reader's Jupyter shows only what was meant to be shown.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = ["glue", "glue_figure"]
+
+#: MyST-NB's prefix for glued values that are stored but not displayed.
+GLUE_PREFIX = "application/papermill.record/"
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -34,15 +40,14 @@ def glue(name: str, value: Any, display: bool = False) -> None:
         raise TypeError(
             f"glue: name must be a non-empty string. Received: name={name!r}"
         )
-    try:
-        from myst_nb import glue as _myst_glue
-    except ImportError:  # plain Jupyter without MyST-NB
-        if display:
-            from IPython.display import display as _display
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as _display
 
-            _display(value)
-        return
-    _myst_glue(name, value, display=display)
+    mimebundle, metadata = format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    _display({prefix + k: v for k, v in mimebundle.items()}, raw=True,
+             metadata=metadata)
 
 
 def glue_figure(name: str, fig: Any) -> None:

@@ -1,9 +1,9 @@
 """Fixtures for the checks of what a reader gets: the website and the PDF.
 
-The session builds the book once (``tools/bookbuild.py --formats html,pdf``;
-its execution cache makes this fast after ``make book``), serves
-``_build/html`` over HTTP on 127.0.0.1 and drives Debian's Chromium through
-Playwright. Nothing is downloaded: no browser build, no web font, no script.
+The session builds the book once, into its own directory ``_build/test``
+(``tools/book --build-dir _build/test build``: it reuses what ``make book``
+executed, so it only renders), serves ``_build/test/html`` over HTTP on
+127.0.0.1 and drives Debian's Chromium through Playwright. Nothing is downloaded: no browser build, no web font, no script.
 
 ``DLPY_SITE_BOOK=/path/to/book`` checks another book root (one with its own
 ``_config.yml`` and ``_toc.yml``) instead of the repository's book; the
@@ -28,7 +28,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BOOK = Path(os.environ.get("DLPY_SITE_BOOK", REPO)).resolve()
-HTML = BOOK / "_build" / "html"
+BUILD = BOOK / "_build" / "test"   # never the published _build/html
+HTML = BUILD / "html"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
 PDF_PAGES = BOOK / "_build" / "pdf-pages"
 CHROMIUM = "/usr/bin/chromium"
@@ -141,9 +142,8 @@ def book() -> SimpleNamespace:
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Build the HTML site and the PDF; fail with the build's output."""
-    command = [sys.executable, "tools/bookbuild.py", "--formats", "html,pdf"]
-    if BOOK != REPO:
-        command += ["--root", str(BOOK)]
+    command = [sys.executable, "tools/book", "--root", str(BOOK),
+               "--build-dir", str(BUILD), "build", "--formats", "html,pdf"]
     proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if proc.returncode != 0:
         output = (proc.stdout + proc.stderr).splitlines()
@@ -207,6 +207,6 @@ def pdf(built_book) -> Path:
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not found: run `make browser` "
                         "(installs poppler-utils)", pytrace=False)
-    pdfs = sorted((BOOK / "_build" / "latex").glob("*.pdf"))
-    assert pdfs, "the build wrote no PDF under _build/latex"
+    pdfs = sorted((BUILD / "latex").glob("*.pdf"))
+    assert pdfs, f"the build wrote no PDF under {BUILD / 'latex'}"
     return pdfs[0]

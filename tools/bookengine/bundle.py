@@ -125,6 +125,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
                       entry["files"],
                       data["environments"][entry["environment"]],
                       entry["device"], entry["run"],
+                      entry.get("settings", {}),
                       origin={"bundle": path.name, "imported": _now(),
                               "keep_environment": keep_environment})
             imported += 1
@@ -176,6 +177,8 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     tasks = [Task(root=str(base), ignored_dirs=(str(base / "_build"),),
                   **entry["task"]) for entry in data["pages"]]
     codes = {entry["task"]["page"]: entry["code"] for entry in data["pages"]}
+    entry_allow = {entry["task"]["page"]: entry["task"]["allow_errors"]
+                   for entry in data["pages"]}
     pages, notebooks, environments, failed = [], {}, {}, 0
     started = time.perf_counter()
     for result in run_local(tasks, jobs, say):
@@ -190,6 +193,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "code": codes[result.page],
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
+                      "settings": {"allow_errors": entry_allow[result.page]},
                       "origin": None})
         notebooks[result.page] = result.notebook
         say(f"{result.source}: executed in {result.run['seconds']:.1f} s "

@@ -116,7 +116,12 @@ class Engine:
                     self.store.environment(record.environment)
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
-            environments, devices)
+            environments, devices, settings=self.settings())
+
+    def settings(self) -> dict:
+        """Execution settings that can change a page's outputs."""
+        return {"allow_errors": bool(self.project.execute_settings.get(
+            "allow_errors", False))}
 
     def reasons(self, pages: list[Page], scheduler: str | None = None
                 ) -> dict[str, list[str]]:
@@ -181,7 +186,7 @@ class Engine:
                     continue
                 self.store.put(result.page, result.source, result.notebook,
                                result.files, result.environment,
-                               result.device, result.run)
+                               result.device, result.run, self.settings())
                 self.say(f"{page.source}: executed in "
                          f"{result.run['seconds']:.1f} s on {result.device}")
             self.say(f"execute: {len(stale)} page(s) in "
@@ -195,8 +200,7 @@ class Engine:
         nb = self.project.read_notebook(self.project.root / page.source)
         return Task(page.docname, page.source, nbformat.writes(nb),
                     str(self.project.root), timeout=page.timeout,
-                    allow_errors=bool(self.project.execute_settings.get(
-                        "allow_errors", False)), gpu=page.gpu,
+                    allow_errors=self.settings()["allow_errors"], gpu=page.gpu,
                     ignored_dirs=(str(self.project.store_dir),
                                   str(self.project.build_dir)))
 

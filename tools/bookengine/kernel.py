@@ -106,6 +106,7 @@ class Task:
     gpu: bool = False         # the page declared ``resources: {gpu: 1}``
     gpu_index: str | None = None  # locally assigned GPU (CUDA index)
     ignored_dirs: tuple[str, ...] = ()  # never recorded as inputs
+    unset_env: tuple[str, ...] = ()     # this process's, not the kernel's
 
 
 @dataclasses.dataclass
@@ -163,21 +164,33 @@ def gpu_names(visible: str | None = None) -> list[tuple[str, str]]:
     return found  # type: ignore[return-value]
 
 
-def base_environment(root: Path) -> dict[str, str]:
+#: The directory holding this package: on the engine's path, never on a
+#: kernel's (a Dask worker is started with it in PYTHONPATH).
+ENGINE_DIR = os.path.realpath(Path(__file__).resolve().parent.parent)
+
+
+def base_environment(root: Path, unset: tuple[str, ...] = ()
+                     ) -> dict[str, str]:
     """Every kernel's environment variables, before per-page assignments:
-    this process's, the engine's settings, and ``src/`` on the path."""
-    env = dict(os.environ)
+    this process's (less ``unset``), the engine's settings, and ``src/`` on
+    the path."""
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(KERNEL_ENV)
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+             if p and os.path.realpath(p) != ENGINE_DIR]
     src = root / "src"
     if src.is_dir():
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(src)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        paths.insert(0, str(src))
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        env.pop("PYTHONPATH", None)
     return env
 
 
 def kernel_environment(task: Task, root: Path) -> tuple[dict[str, str], str]:
     """The kernel's environment variables and the device it will use."""
-    env = base_environment(root)
+    env = base_environment(root, task.unset_env)
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     gpus = gpu_names(visible) if task.gpu else []
     if task.gpu_index is not None:
@@ -244,8 +257,10 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
     # logs) goes to a file, shown only if the kernel dies.
     log_path = workdir / "kernel.log"
     with log_path.open("w") as log:
-        async with client.async_setup_kernel(env=env, stdout=log,
-                                             stderr=log):
+        # cleanup_kc: shut the kernel down at the end although the kernel
+        # manager is ours (nbclient only cleans up managers it created).
+        async with client.async_setup_kernel(env=env, stdout=log, stderr=log,
+                                             cleanup_kc=True):
             info = await client.async_wait_for_reply(
                 await ensure_async(client.kc.kernel_info()))
             if info is not None and "language_info" in info["content"]:

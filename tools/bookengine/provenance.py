@@ -212,6 +212,7 @@ class Record:
     environment: str               # hash of the environment record
     device: str                    # "CPU" or the GPU's name
     run: dict                      # host, worker, started, seconds
+    settings: dict = dataclasses.field(default_factory=dict)  # allow_errors
     cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
     origin: dict | None = None     # set when imported from a bundle
 
@@ -243,6 +244,7 @@ class Current:
     environment: str                     # hash of the environment now
     environments: dict[str, dict]        # hash -> environment (for diffs)
     devices: dict[str, str | None]       # page -> device it would get
+    settings: dict = dataclasses.field(default_factory=dict)
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
 
@@ -252,6 +254,11 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
     reasons: list[str] = []
     if now.code.get(record.page) != record.code:
         reasons.append("its code cells changed")
+    if record.settings != now.settings:
+        changed = sorted(k for k in set(record.settings) | set(now.settings)
+                         if record.settings.get(k) != now.settings.get(k))
+        reasons.append("the execution settings changed ("
+                       + ", ".join(changed) + ")")
     for name, old in sorted(record.files.items()):
         if record.keeps_environment and not is_project_path(name):
             continue

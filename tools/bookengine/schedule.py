@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import ENGINE_HASH, provenance
-from .kernel import Failure, Result, Task, execute_page, gpu_names
+from .kernel import (Failure, Result, Task, base_environment, execute_page,
+                     gpu_names)
 from .problems import BuildError
 
 #: How long to try reaching a Dask scheduler before failing the build.
@@ -81,10 +82,22 @@ def run_local(tasks: list[Task], jobs: int,
 # --------------------------------------------------------------------------
 
 
-def worker_identity(root: str, sources: list[str]) -> dict:
+def _dask_process_settings() -> tuple[str, ...]:
+    """Variables a Dask nanny sets for its worker process only (e.g.
+    OMP_NUM_THREADS=1); a page's kernel gets the machine's own values."""
+    import dask
+
+    spawn = dask.config.get("distributed.nanny.pre-spawn-environ", {})
+    return tuple(k for k, v in spawn.items()
+                 if os.environ.get(k) == str(v))
+
+
+def worker_identity(root: str, sources: list[str],
+                    dask_worker: object = None) -> dict:
     """What must match between the engine and a worker: the interpreter,
-    every installed distribution, the engine's code and the project's
-    sources (``[tool.bookengine] worker_sources``)."""
+    every installed distribution, the watched environment variables, the
+    engine's code and the project's sources (``[tool.bookengine]
+    worker_sources``). ``dask_worker`` is given by ``Client.run``."""
     base = Path(os.environ.get("BOOKENGINE_ROOT") or root).resolve()
     files = {}
     for entry in sources:
@@ -96,9 +109,12 @@ def worker_identity(root: str, sources: list[str]) -> dict:
                     provenance.sha256_file(file)
             elif not file.exists():
                 files[entry] = None
+    variables = provenance.watched_variables(
+        base_environment(base, _dask_process_settings()
+                         if dask_worker is not None else ()), base)
     return {"python": provenance.interpreter().split(" /")[0],
             "distributions": provenance.distributions(),
-            "engine": ENGINE_HASH, "files": files}
+            "variables": variables, "engine": ENGINE_HASH, "files": files}
 
 
 def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
@@ -108,11 +124,13 @@ def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
         found.append(f"Python {theirs.get('python')} (here {mine['python']})")
     if mine["engine"] != theirs.get("engine"):
         found.append("the engine's code (tools/bookengine) differs")
-    a, b = mine["distributions"], theirs.get("distributions", {})
-    for name in sorted(set(a) | set(b)):
-        if a.get(name) != b.get(name):
-            found.append(f"package {name} {b.get(name, '(none)')} "
-                         f"(here {a.get(name, '(none)')})")
+    for kind, label in (("distributions", "package"),
+                        ("variables", "environment variable")):
+        a, b = mine[kind], theirs.get(kind, {})
+        for name in sorted(set(a) | set(b)):
+            if a.get(name) != b.get(name):
+                found.append(f"{label} {name}={b.get(name, '(none)')} "
+                             f"(here {a.get(name, '(none)')})")
     a, b = mine["files"], theirs.get("files", {})
     for name in sorted(set(a) | set(b)):
         if a.get(name) != b.get(name):
@@ -127,6 +145,7 @@ def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
 def _dask_execute(task: Task) -> Result:
     from distributed import get_worker
 
+    task = dataclasses.replace(task, unset_env=_dask_process_settings())
     return execute_page(task, worker=get_worker().address)
 
 
@@ -197,9 +216,14 @@ def run_dask(tasks: list[Task], address: str, root: Path,
                 allow_other_workers=False,
                 resources={"GPU": 1} if needs_gpu else None)
             futures[future] = task
-        for future in as_completed(futures):
+        for future in as_completed(list(futures), loop=client.loop):
             task = futures[future]
             try:
                 yield future.result()
             except Exception as err:  # noqa: BLE001 - reported as a page failure
+                if "deserialization of the task graph" in str(err):
+                    err = BuildError(
+                        f"the Dask scheduler at {address} cannot import the "
+                        "engine: start it from the project checkout with "
+                        f"PYTHONPATH=tools ({err})")
                 yield _crashed(task, err)

@@ -171,7 +171,7 @@ class Store:
 
     def put(self, page: str, source: str, notebook_json: str,
             files: dict[str, dict], environment: dict, device: str,
-            run: dict, origin: dict | None = None) -> Record:
+            run: dict, settings: dict, origin: dict | None = None) -> Record:
         """Store an executed notebook, then (last) its record."""
         import nbformat
         from jupyter_cache import get_cache
@@ -188,7 +188,7 @@ class Store:
             page=page, source=source, code=entry.hashkey,
             files={k: FileState.from_json(v) for k, v in files.items()},
             environment=self.save_environment(environment), device=device,
-            run=run, origin=origin,
+            run=run, settings=settings, origin=origin,
             cache={"pk": entry.pk, "hashkey": entry.hashkey,
                    "size": self.notebook_path(entry.hashkey).stat().st_size,
                    "id": uuid.uuid4().hex})

@@ -1,0 +1,276 @@
+"""The whole engine on the test book: what executes, what renders, what
+fails, and what survives faults. Each test starts from a fresh copy."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+# --------------------------------------------------------------------------
+# What executes
+# --------------------------------------------------------------------------
+
+
+def test_first_build_executes_every_page(book) -> None:
+    book.build_ok()
+    assert book.executions() == ["alpha", "beta", "gamma"]
+    assert "The package says 1." in book.html("alpha")
+    assert "Glued from the other page: 1." in book.html("beta")
+    assert "hello from the data file" in book.html("beta")
+
+
+def test_unchanged_rebuild_executes_nothing_and_starts_no_sphinx(book) -> None:
+    book.build_ok("html,pdf")
+    output, elapsed = book.build_ok("html,pdf")
+    assert book.executions() == ["alpha", "beta", "gamma"]
+    assert "html: up to date" in output and "pdf: up to date" in output
+    assert "rendering" not in output
+    assert elapsed < 5, f"a no-op build took {elapsed:.1f} s"
+
+
+def test_prose_edit_reexecutes_nothing(book) -> None:
+    book.build_ok()
+    book.edit("book/alpha.md", "PROSE-MARKER", "EDITED-PROSE")
+    output, _ = book.build_ok()
+    assert book.executions() == ["alpha", "beta", "gamma"]
+    assert "EDITED-PROSE" in book.html("alpha")
+    assert "html: rendered" in output
+
+
+def test_module_edit_reexecutes_only_the_pages_that_imported_it(book) -> None:
+    book.build_ok()
+    book.edit("src/tinypkg/__init__.py", "VALUE = 1", "VALUE = 2")
+    code, status, _ = book.run("status")
+    assert code == 0
+    assert "book/alpha.md  stale: src/tinypkg/__init__.py changed" in status
+    assert "book/beta.md   fresh" in status
+    output, _ = book.build_ok()
+    assert "book/alpha.md: stale: src/tinypkg/__init__.py changed" in output
+    assert book.executions() == ["alpha", "alpha", "beta", "gamma"]
+    assert "The package says 2." in book.html("alpha")
+    # Beta did not execute, yet the value it glues from alpha is current.
+    assert "Glued from the other page: 2." in book.html("beta")
+
+    book.edit("src/otherpkg/__init__.py", '"other"', '"renamed"')
+    book.build_ok()
+    assert book.executions() == ["alpha", "alpha", "beta", "gamma", "gamma"]
+    assert "renamed" in book.html("gamma")
+
+
+def test_data_file_edit_reexecutes_only_the_page_that_read_it(book) -> None:
+    book.build_ok()
+    (book.root / "book/data/greeting.txt").write_text("new greeting\n")
+    output, _ = book.build_ok()
+    assert "book/beta.md: stale: book/data/greeting.txt changed" in output
+    assert book.executions() == ["alpha", "beta", "beta", "gamma"]
+    assert "new greeting" in book.html("beta")
+
+
+def test_environment_change_reexecutes_what_ran_in_it(book) -> None:
+    book.build_ok()
+    output, _ = book.build_ok(env={"XLA_FLAGS": "--xla_dump_to=/dev/null"})
+    assert "environment variable XLA_FLAGS: (none) -> " in output
+    assert book.executions() == ["alpha", "alpha", "beta", "beta", "gamma",
+                                 "gamma"]
+
+
+def test_kernel_config_file_is_an_input(book, tmp_path) -> None:
+    """A config file a page's imports would read (here a matplotlibrc the
+    kernel looks for) re-executes the page when it appears."""
+    book.edit("book/alpha.md", "import tinypkg\n",
+              "import tinypkg\nopen_rc = os.path.exists('matplotlibrc')\n"
+              "try:\n    open('matplotlibrc').read()\n"
+              "except FileNotFoundError:\n    pass\n")
+    book.build_ok()
+    (book.root / "book" / "matplotlibrc").write_text("lines.linewidth: 3\n")
+    output, _ = book.build_ok()
+    assert "book/alpha.md: stale: book/matplotlibrc appeared" in output
+
+
+def test_execution_settings_change_reexecutes(book) -> None:
+    book.build_ok()
+    book.edit("_config.yml", "allow_errors: false", "allow_errors: true")
+    output, _ = book.build_ok()
+    assert "execution settings changed (allow_errors)" in output
+    assert book.executions() == ["alpha", "alpha", "beta", "beta", "gamma",
+                                 "gamma"]
+
+
+def test_parallel_execution_overlaps_pages(book) -> None:
+    slow = {"TESTBOOK_SLEEP": "3"}
+    output, _ = book.build_ok("html", "--jobs", "3", env=slow)
+    seconds = sum(book.record(p)["run"]["seconds"]
+                  for p in ("alpha", "beta", "gamma"))
+    wall = float(output.split("execute: 3 page(s) in ")[1].split(" s")[0])
+    assert wall < 0.7 * seconds, (wall, seconds)
+
+
+# --------------------------------------------------------------------------
+# What fails, and keeps failing until it is fixed
+# --------------------------------------------------------------------------
+
+
+def test_cell_error_fails_every_build_and_keeps_the_last_good_site(
+        book) -> None:
+    book.build_ok()
+    good = (book.root / "_build/html").resolve()
+    book.edit("book/beta.md", "# Beta\n",
+              "# Beta\n\n```{code-cell} ipython3\nrows = []\nrows[3]\n```\n")
+    for attempt in (1, 2):
+        code, output, _ = book.build()
+        assert code != 0, f"build {attempt} passed despite a failing cell"
+        summary = output[output.index("BUILD FAILED"):]
+        assert ("book/beta.md: code cell 1 raised IndexError: list index "
+                "out of range") in summary
+        assert "rows[3]" in summary  # the failing cell's source
+        assert "Traceback" in summary
+        assert (book.root / "_build/html").resolve() == good
+        assert "rows[3]" not in book.html("beta")
+    book.edit("book/beta.md", "rows[3]", "rows")
+    book.build_ok()
+
+
+def test_cell_tagged_raises_exception_may_raise(book) -> None:
+    book.edit("book/beta.md", "# Beta\n", "# Beta\n\n```{code-cell} "
+              "ipython3\n:tags: [raises-exception]\n[][3]\n```\n")
+    book.build_ok()
+
+
+def test_unresolved_reference_fails_every_build_until_fixed(book) -> None:
+    book.build_ok()
+    book.edit("book/beta.md", "{ref}`sec-alpha`", "{ref}`sec-nowhere`")
+    for _ in range(2):
+        code, output, _ = book.build()
+        assert code != 0
+        summary = output[output.index("BUILD FAILED"):]
+        assert "book/beta.md:" in summary and "sec-nowhere" in summary
+    book.edit("book/beta.md", "{ref}`sec-nowhere`", "{ref}`sec-alpha`")
+    book.build_ok()
+
+
+def test_missing_glue_key_fails(book) -> None:
+    book.edit("book/alpha.md", "{glue:text}`value:d`",
+              "{glue:text}`no_such_key`")
+    code, output, _ = book.build()
+    assert code != 0
+    assert "no_such_key" in output[output.index("BUILD FAILED"):]
+
+
+def test_renamed_label_fails_in_the_unchanged_page_that_uses_it(book) -> None:
+    """Only alpha changes, but beta's reference to it must be checked."""
+    book.build_ok()
+    book.edit("book/alpha.md", "(sec-alpha)=", "(sec-first)=")
+    code, output, _ = book.build()
+    assert code != 0
+    assert "book/beta.md" in output[output.index("BUILD FAILED"):]
+
+
+def test_pdf_from_the_named_tex_in_a_clean_folder(book) -> None:
+    book.build_ok("html,pdf")
+    stale = book.root / "_build/render/latex/aaa-stale.tex"
+    stale.write_text("\\documentclass{article}\\begin{document}stale"
+                     "\\end{document}")
+    book.edit("book/alpha.md", "PROSE-MARKER", "PDF-EDIT")
+    book.build_ok("html,pdf")
+    assert not stale.exists()
+    pdf = book.root / "_build/latex/testbook.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "PDF-EDIT" in text and "Glued from the other page: 1." in text
+    assert book.executions() == ["alpha", "beta", "gamma"]
+
+
+def test_pdf_fails_on_a_missing_glyph(book) -> None:
+    # U+1F600 is in none of the fonts the PDF uses.
+    book.edit("book/alpha.md", "PROSE-MARKER", "PROSE-MARKER \U0001F600")
+    code, output, _ = book.build("html,pdf")
+    assert code != 0
+    assert "missing glyphs" in output
+
+
+# --------------------------------------------------------------------------
+# Faults and load
+# --------------------------------------------------------------------------
+
+
+def test_a_second_build_waits_for_the_first(book) -> None:
+    slow = dict(book.env, TESTBOOK_SLEEP="4")
+    first = subprocess.Popen(book.command("build", "--formats", "html"),
+                             env=slow, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    time.sleep(2)
+    code, output, _ = book.build()
+    first_output, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, first_output
+    assert code == 0, output
+    assert "another build is running" in output
+    assert book.executions() == ["alpha", "beta", "gamma"]
+
+
+def test_kill_during_execution_leaves_a_buildable_state(book) -> None:
+    slow = dict(book.env, TESTBOOK_SLEEP="3")
+    proc = subprocess.Popen(book.command("build", "--jobs", "1"), env=slow,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    time.sleep(6)  # one page stored, one running
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    book.edit("src/tinypkg/__init__.py", "VALUE = 1", "VALUE = 5")
+    book.build_ok()
+    assert "The package says 5." in book.html("alpha")
+    assert "Glued from the other page: 5." in book.html("beta")
+
+
+def test_damaged_cache_database_is_discarded_and_rebuilt(book) -> None:
+    book.build_ok()
+    db = book.root / "_build/.engine/jupyter_cache/global.db"
+    db.write_bytes(b"this is not a database" * 100)
+    output, _ = book.build_ok()
+    assert "is damaged" in output and "discarding it" in output
+    assert book.executions() == ["alpha", "alpha", "beta", "beta", "gamma",
+                                 "gamma"]
+
+
+def test_cache_entry_without_its_notebook_reexecutes_the_page(book) -> None:
+    """jupyter-cache writes its database row before the notebook file; an
+    interruption between the two must not break later builds."""
+    book.build_ok()
+    record = book.record("beta")
+    notebook = (book.root / "_build/.engine/jupyter_cache/executed"
+                / record["cache"]["hashkey"] / "base.ipynb")
+    notebook.unlink()
+    output, _ = book.build_ok()
+    assert "book/beta.md: its stored outputs are missing" in output
+    assert book.executions() == ["alpha", "beta", "beta", "gamma"]
+
+
+def test_orphan_cache_rows_are_removed(book) -> None:
+    book.build_ok()
+    db = book.root / "_build/.engine/jupyter_cache/global.db"
+    with sqlite3.connect(db) as con:
+        con.execute("INSERT INTO nbcache (hashkey, uri, description, data, "
+                    "created, accessed) VALUES ('0ff', 'x', '', '{}', "
+                    "'2026-01-01', '2026-01-01')")
+    book.build_ok()
+    with sqlite3.connect(db) as con:
+        keys = [k for (k,) in con.execute("SELECT hashkey FROM nbcache")]
+    assert "0ff" not in keys and len(keys) == 3
+
+
+def test_status_and_build_record(book) -> None:
+    code, status, _ = book.run("status")
+    assert code == 0 and "it has no stored outputs yet" in status
+    book.build_ok()
+    code, status, _ = book.run("status")
+    assert "3 executed page(s): 3 fresh, 0 stale" in status
+    record = book.html("record")
+    assert "Where it ran" in record and "CPU" in record
+    assert "nbclient" in record  # the installed packages are listed

@@ -1,0 +1,64 @@
+"""Local scheduling: jobs at once, one page per GPU, longest first."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bookengine import schedule
+from bookengine.kernel import Result, Task
+
+
+def _task(name: str, gpu: bool = False) -> Task:
+    return Task(name, f"{name}.md", "{}", "/tmp", gpu=gpu)
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    """execute_page replaced by a sleep that records what ran at once."""
+    lock = threading.Lock()
+    state = {"running": [], "max": 0, "gpu_overlap": False, "seen": []}
+
+    def execute(task: Task, worker: str = "local") -> Result:
+        with lock:
+            gpus = [t.gpu_index for t in state["running"] if t.gpu_index]
+            if task.gpu_index and task.gpu_index in gpus:
+                state["gpu_overlap"] = True
+            state["running"].append(task)
+            state["max"] = max(state["max"], len(state["running"]))
+            state["seen"].append(task)
+        time.sleep(0.2)
+        with lock:
+            state["running"].remove(task)
+        return Result(task.page, task.source, "{}", None, {}, {}, "CPU", {})
+
+    monkeypatch.setattr(schedule, "execute_page", execute)
+    return state
+
+
+def test_jobs_bound_the_pages_running_at_once(fake, monkeypatch) -> None:
+    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [])
+    tasks = [_task(f"p{i}") for i in range(6)]
+    results = list(schedule.run_local(tasks, 3, lambda m: None))
+    assert sorted(r.page for r in results) == sorted(t.page for t in tasks)
+    assert fake["max"] == 3
+
+
+def test_each_gpu_page_gets_a_card_of_its_own(fake, monkeypatch) -> None:
+    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [
+        ("0", "GPU"), ("1", "GPU")])
+    tasks = [_task(f"g{i}", gpu=True) for i in range(5)] + [_task("cpu")]
+    list(schedule.run_local(tasks, 6, lambda m: None))
+    assert not fake["gpu_overlap"]
+    by_name = {t.page: t for t in fake["seen"]}
+    assert {by_name[f"g{i}"].gpu_index for i in range(5)} == {"0", "1"}
+    assert by_name["cpu"].gpu_index is None
+    assert fake["max"] <= 3  # two GPU pages and the CPU page
+
+
+def test_without_gpus_a_gpu_page_runs_on_the_cpu(fake, monkeypatch) -> None:
+    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [])
+    list(schedule.run_local([_task("g", gpu=True)], 2, lambda m: None))
+    assert fake["seen"][0].gpu_index is None
