@@ -12,6 +12,14 @@ here, for the LaTeX builder only:
   section number in the HTML are made unnumbered in the PDF too, and the
   chapter counter restarts at the first numbered page, so that section 2.3
   in the PDF is section 2.3 on the website.
+
+A third fix removes a duplicate: the bibliography page has its own title,
+"Bibliography" (a chapter in the PDF), and the list of references that
+follows it is typeset by Sphinx's ``sphinxthebibliography`` environment,
+which by default starts a new page with a second, unnumbered chapter of the
+same name and adds a second "Bibliography" line to the table of contents.
+The environment is redefined to typeset only the list, under the page's own
+title.
 """
 
 from __future__ import annotations
@@ -27,6 +35,12 @@ SAVE_DEPTH = (r"\makeatletter\edef\dlpysecnumdepth{\the\c@secnumdepth}"
 UNNUMBERED = r"\setcounter{secnumdepth}{-1}" "\n"
 NUMBERED = r"\setcounter{secnumdepth}{\dlpysecnumdepth}" "\n"
 RESTART = r"\setcounter{chapter}{0}" "\n"
+# report.cls's thebibliography opens with \chapter*{\bibname}; inside the
+# environment, \chapter swallows its star and title, so only the list is
+# typeset (no page break, no second heading, no second contents line).
+BIBLIOGRAPHY = (r"\renewenvironment{sphinxthebibliography}[1]"
+                r"{\renewcommand{\chapter}[2]{}\begin{thebibliography}{#1}}"
+                r"{\end{thebibliography}}" "\n")
 
 
 def _latex(text: str) -> nodes.raw:
@@ -46,7 +60,7 @@ class LatexStructure(SphinxPostTransform):
             return
         title = escape(section[0].astext())
         section.insert(1, _latex(
-            SAVE_DEPTH + UNNUMBERED
+            SAVE_DEPTH + BIBLIOGRAPHY + UNNUMBERED
             + f"\\chapter*{{{title}}}\n"
             f"\\addcontentsline{{toc}}{{chapter}}{{{title}}}\n"
             f"\\markboth{{{title}}}{{{title}}}\n"))
