@@ -20,6 +20,14 @@ which by default starts a new page with a second, unnumbered chapter of the
 same name and adds a second "Bibliography" line to the table of contents.
 The environment is redefined to typeset only the list, under the page's own
 title.
+
+Finally, numbers that Sphinx writes as text (sphinx-exercise's "Exercise
+1.1") follow the website's. sphinx-jupyterbook-latex raises
+``numfig_secnum_depth`` to 2 for books with parts, so the PDF would call the
+first exercise of chapter 1 "Exercise 1.12.1" where the website says
+"Exercise 1.1". The value of ``_config.yml`` is restored for the LaTeX
+builder. (Figures, tables and listings are numbered by LaTeX itself and are
+not affected.)
 """
 
 from __future__ import annotations
@@ -77,6 +85,20 @@ class LatexStructure(SphinxPostTransform):
             start.insert(0, _latex(text))
 
 
+def _remember_numfig_depth(app: Sphinx, config) -> None:
+    """Keep the configured depth before another extension changes it."""
+    app.dlpy_numfig_secnum_depth = config.numfig_secnum_depth
+
+
+def _restore_numfig_depth(app: Sphinx) -> None:
+    """For the LaTeX builder, undo sphinx-jupyterbook-latex's depth 2."""
+    if app.builder.format == "latex":
+        app.config.numfig_secnum_depth = app.dlpy_numfig_secnum_depth
+
+
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(LatexStructure)
+    app.connect("config-inited", _remember_numfig_depth)
+    # After sphinx-jupyterbook-latex's own builder-inited handler (500).
+    app.connect("builder-inited", _restore_numfig_depth, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
