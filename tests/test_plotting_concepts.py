@@ -5,6 +5,7 @@ number of points, one panel per layer, boxes per stage), against counts and
 coordinates worked out by hand; bad input must raise with a clear message.
 """
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse
 
 from dlpy.plotting import concepts
+from dlpy.plotting.style import COLORS
 
 
 pytestmark = pytest.mark.usefixtures("close_figures")
@@ -71,18 +73,61 @@ def test_rules_vs_learning_swaps_rules_and_answers():
 
 
 @pytest.mark.parametrize(
-    ("stage", "n_boxes", "must_have"),
+    ("stage", "n_layers", "n_boxes", "must_have"),
     [
-        ("weights", 6, {"Input X", "Predictions Y'", "Weights"}),
-        ("loss", 9, {"True targets Y", "Loss function", "Loss score"}),
-        ("optimizer", 10, {"Optimizer", "Loss score"}),
+        # x, y_pred, and a layer and its weights per layer: 2 + 2 * n.
+        ("weights", 2, 6, {"x\n(inputs)", "y_pred\n(prediction)",
+                           "layer 2", "weights 2"}),
+        ("weights", 3, 8, {"layer 3", "weights 3"}),
+        # + y_true, the loss function and the loss value.
+        ("loss", 2, 9, {"y_true\n(correct answer)", "loss\nfunction",
+                        "loss value\n(one number)"}),
+        # + the optimizer.
+        ("optimizer", 2, 10, {"optimizer", "loss value\n(one number)"}),
+        ("optimizer", 1, 8, {"layer 1", "optimizer"}),
     ],
 )
-def test_training_loop_stages_add_boxes(stage, n_boxes, must_have):
-    fig = concepts.plot_training_loop(stage)
+def test_training_loop_stages_add_boxes(stage, n_layers, n_boxes,
+                                        must_have):
+    fig = concepts.plot_training_loop(stage, n_layers=n_layers)
     (ax,) = fig.axes
     assert len(_boxes(ax)) == n_boxes
     assert must_have <= _box_texts(ax)
+    assert f"layer {n_layers + 1}" not in _box_texts(ax)
+    plt.close(fig)
+
+
+def test_training_loop_stages_share_one_layout():
+    """Shown in turn, the three stages must line up: same size, same view."""
+    figures = [concepts.plot_training_loop(stage, n_layers=3)
+               for stage in concepts.TRAINING_LOOP_STAGES]
+    sizes = {tuple(fig.get_size_inches()) for fig in figures}
+    views = {(fig.axes[0].get_xlim(), fig.axes[0].get_ylim())
+             for fig in figures}
+    assert len(sizes) == 1 and len(views) == 1
+    for fig in figures:
+        plt.close(fig)
+
+
+def test_training_loop_optimizer_feeds_every_weights_box():
+    """One green arrow from the optimizer rail ends under each weights box."""
+    fig = concepts.plot_training_loop("optimizer", n_layers=3)
+    (ax,) = fig.axes
+    weights = [p for p in _boxes(ax)
+               if any(t.get_text().startswith("weights")
+                      and p.contains_point(ax.transData.transform(
+                          t.get_position()))
+                      for t in ax.texts)]
+    assert len(weights) == 3
+    arrow_tips = [a.xy for a in ax.texts
+                  if hasattr(a, "arrow_patch") and a.arrow_patch is not None
+                  and a.arrow_patch.get_edgecolor()[:3]
+                  == matplotlib.colors.to_rgb(COLORS["positive"])]
+    for box in weights:
+        bbox = box.get_bbox()
+        centre = (bbox.x0 + bbox.x1) / 2
+        assert any(abs(x - centre) < 1e-9 and y <= bbox.y0 + 0.05
+                   for x, y in arrow_tips), box
     plt.close(fig)
 
 
@@ -336,6 +381,14 @@ BAD_INPUTS = [
      ValueError, r"plot_training_loop: stage must be one of.*'backprop'"),
     (concepts.plot_training_loop, (2,), {},
      TypeError, r"plot_training_loop: stage must be a string.*2"),
+    (concepts.plot_training_loop, ("loss",), {"n_layers": 2.0},
+     TypeError, r"plot_training_loop: n_layers must be an int.*2\.0"),
+    (concepts.plot_training_loop, ("loss",), {"n_layers": True},
+     TypeError, r"plot_training_loop: n_layers must be an int.*True"),
+    (concepts.plot_training_loop, ("loss",), {"n_layers": 0},
+     ValueError, r"plot_training_loop: n_layers must be between 1 and 6.*0"),
+    (concepts.plot_training_loop, ("loss",), {"n_layers": 7},
+     ValueError, r"plot_training_loop: n_layers must be between 1 and 6.*7"),
 ]
 
 

@@ -12,6 +12,22 @@ here, for the LaTeX builder only:
   section number in the HTML are made unnumbered in the PDF too, and the
   chapter counter restarts at the first numbered page, so that section 2.3
   in the PDF is section 2.3 on the website.
+
+A third fix removes a duplicate: the bibliography page has its own title,
+"Bibliography" (a chapter in the PDF), and the list of references that
+follows it is typeset by Sphinx's ``sphinxthebibliography`` environment,
+which by default starts a new page with a second, unnumbered chapter of the
+same name and adds a second "Bibliography" line to the table of contents.
+The environment is redefined to typeset only the list, under the page's own
+title.
+
+Finally, numbers that Sphinx writes as text (sphinx-exercise's "Exercise
+1.1") follow the website's. sphinx-jupyterbook-latex raises
+``numfig_secnum_depth`` to 2 for books with parts, so the PDF would call the
+first exercise of chapter 1 "Exercise 1.12.1" where the website says
+"Exercise 1.1". The value of ``_config.yml`` is restored for the LaTeX
+builder. (Figures, tables and listings are numbered by LaTeX itself and are
+not affected.)
 """
 
 from __future__ import annotations
@@ -27,6 +43,12 @@ SAVE_DEPTH = (r"\makeatletter\edef\dlpysecnumdepth{\the\c@secnumdepth}"
 UNNUMBERED = r"\setcounter{secnumdepth}{-1}" "\n"
 NUMBERED = r"\setcounter{secnumdepth}{\dlpysecnumdepth}" "\n"
 RESTART = r"\setcounter{chapter}{0}" "\n"
+# report.cls's thebibliography opens with \chapter*{\bibname}; inside the
+# environment, \chapter swallows its star and title, so only the list is
+# typeset (no page break, no second heading, no second contents line).
+BIBLIOGRAPHY = (r"\renewenvironment{sphinxthebibliography}[1]"
+                r"{\renewcommand{\chapter}[2]{}\begin{thebibliography}{#1}}"
+                r"{\end{thebibliography}}" "\n")
 
 
 def _latex(text: str) -> nodes.raw:
@@ -46,7 +68,7 @@ class LatexStructure(SphinxPostTransform):
             return
         title = escape(section[0].astext())
         section.insert(1, _latex(
-            SAVE_DEPTH + UNNUMBERED
+            SAVE_DEPTH + BIBLIOGRAPHY + UNNUMBERED
             + f"\\chapter*{{{title}}}\n"
             f"\\addcontentsline{{toc}}{{chapter}}{{{title}}}\n"
             f"\\markboth{{{title}}}{{{title}}}\n"))
@@ -63,6 +85,20 @@ class LatexStructure(SphinxPostTransform):
             start.insert(0, _latex(text))
 
 
+def _remember_numfig_depth(app: Sphinx, config) -> None:
+    """Keep the configured depth before another extension changes it."""
+    app.dlpy_numfig_secnum_depth = config.numfig_secnum_depth
+
+
+def _restore_numfig_depth(app: Sphinx) -> None:
+    """For the LaTeX builder, undo sphinx-jupyterbook-latex's depth 2."""
+    if app.builder.format == "latex":
+        app.config.numfig_secnum_depth = app.dlpy_numfig_secnum_depth
+
+
 def setup(app: Sphinx) -> dict:
     app.add_post_transform(LatexStructure)
+    app.connect("config-inited", _remember_numfig_depth)
+    # After sphinx-jupyterbook-latex's own builder-inited handler (500).
+    app.connect("builder-inited", _restore_numfig_depth, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -812,26 +812,40 @@ def plot_layer_activations(
 # ---------------------------------------------------------------------------
 
 
-def plot_training_loop(stage: str = "optimizer") -> Figure:
-    """Draw the anatomy of training, revealed one stage at a time.
+def plot_training_loop(
+    stage: str = "optimizer", n_layers: int = 2
+) -> Figure:
+    """Draw what happens during training, one stage at a time.
 
-    ``"weights"``: input, two layers parameterised by weights, predictions.
-    ``"loss"``: adds the true targets, the loss function and the loss score.
-    ``"optimizer"``: adds the optimizer, which turns the loss score into a
-    weight update (backpropagation) and closes the loop.
+    The data flows left to right: a batch of inputs ``x`` passes through
+    ``n_layers`` layers, each with its own weights (drawn under it), and
+    comes out as ``y_pred``. The stages add to one another:
+
+    ``"weights"``: the forward pass alone, with the weights of every layer.
+    ``"loss"``: adds ``y_true`` and the loss function, which turns
+    ``y_pred`` and ``y_true`` into one number, the loss value.
+    ``"optimizer"``: adds the optimizer, which turns the loss value into a
+    change of every layer's weights (through backpropagation), closing the
+    loop.
+
+    All three stages share the same layout and size, so that shown one
+    after another they read as one picture being completed.
 
     Introduced in section 1.6.
 
     Args:
         stage: one of :data:`TRAINING_LOOP_STAGES`.
+        n_layers: how many layers to draw, e.g. ``len(model.layers)``.
 
     Returns:
         A figure with one axes; its boxes are the patches tagged
-        ``gid="box"`` (6, 9 and 10 boxes for the three stages).
+        ``gid="box"``: ``2 + 2 * n_layers`` for ``"weights"``, three more
+        for ``"loss"`` and one more for ``"optimizer"``.
 
     Raises:
-        TypeError: if ``stage`` is not a string.
-        ValueError: if ``stage`` is not a known stage.
+        TypeError: if ``stage`` is not a string or ``n_layers`` not an int.
+        ValueError: if ``stage`` is not a known stage or ``n_layers`` is
+            not between 1 and 6.
 
     Example:
         >>> fig = plot_training_loop("weights")
@@ -849,48 +863,66 @@ def plot_training_loop(stage: str = "optimizer") -> Figure:
             f"{name}: stage must be one of {TRAINING_LOOP_STAGES}. "
             f"Received: stage={stage!r}"
         )
+    if isinstance(n_layers, bool) or not isinstance(
+        n_layers, (int, np.integer)
+    ):
+        raise TypeError(
+            f"{name}: n_layers must be an int. "
+            f"Received: n_layers={n_layers!r}"
+        )
+    if not 1 <= n_layers <= 6:
+        raise ValueError(
+            f"{name}: n_layers must be between 1 and 6 (the figure is "
+            f"one row wide). Received: n_layers={n_layers}"
+        )
     level = TRAINING_LOOP_STAGES.index(stage)
-    fig, ax = new_figure(6.4, 5.6)
-    _blank_axes(ax, (0.0, 10.0), (-0.4, 8.6))
 
-    main_x, weight_x = 4.3, 2.0
-    _box(ax, (main_x, 7.8), "Input X", 2.2, 0.6, COLORS["muted"])
-    layer_ys = (6.3, 4.8)
-    for number, y in enumerate(layer_ys, start=1):
-        _box(ax, (main_x, y), f"Layer {number}\n(data transformation)",
-             2.6, 0.9, COLORS["primary"])
-        _box(ax, (weight_x, y), "Weights", 1.3, 0.6, COLORS["accent"],
-             filled=False)
-        _arrow(ax, (weight_x + 0.65, y), (main_x - 1.3, y))
-    _arrow(ax, (main_x, 7.5), (main_x, 6.75))
-    _arrow(ax, (main_x, 5.85), (main_x, 5.25))
-    _arrow(ax, (main_x, 4.35), (main_x, 3.6))
-    _box(ax, (main_x, 3.3), "Predictions Y'", 2.4, 0.6, COLORS["muted"])
+    step = 1.7
+    flow_y, weights_y, optimizer_y, target_y = 3.0, 1.65, 0.35, 4.45
+    layer_xs = [2.55 + step * i for i in range(n_layers)]
+    pred_x = layer_xs[-1] + step + 0.1
+    loss_x = pred_x + 2.15
+    right = loss_x + 1.15
+    fig, ax = new_figure(0.3 + 3.5 * right / 5.1, 3.7)
+    _blank_axes(ax, (0.0, right), (-0.15, 4.95))
+
+    muted = COLORS["muted"]
+    _box(ax, (0.85, flow_y), "x\n(inputs)", 1.3, 0.8, muted)
+    previous_right = 1.5
+    for number, x in enumerate(layer_xs, start=1):
+        _box(ax, (x, flow_y), f"layer {number}", 1.25, 0.9,
+             COLORS["primary"])
+        _arrow(ax, (previous_right, flow_y), (x - 0.625, flow_y))
+        previous_right = x + 0.625
+        _box(ax, (x, weights_y), f"weights {number}", 1.35, 0.55,
+             COLORS["accent"], filled=False, fontsize=8)
+        _arrow(ax, (x, weights_y + 0.275), (x, flow_y - 0.45))
+    _box(ax, (pred_x, flow_y), "y_pred\n(prediction)", 1.5, 0.8, muted)
+    _arrow(ax, (previous_right, flow_y), (pred_x - 0.75, flow_y))
     if level == 0:
-        ax.text(5.0, 8.45, "Goal: find the right values for the weights",
-                fontsize=9, style="italic", color=COLORS["ink"],
-                ha="center")
         return fig
 
-    target_x, loss_x = 7.9, 6.1
-    _box(ax, (target_x, 3.3), "True targets Y", 2.4, 0.6, COLORS["muted"])
-    _box(ax, (loss_x, 1.8), "Loss function", 2.4, 0.6, COLORS["secondary"])
-    _arrow(ax, (main_x, 3.0), (loss_x - 0.7, 2.1))
-    _arrow(ax, (target_x, 3.0), (loss_x + 0.7, 2.1))
-    _box(ax, (loss_x, 0.3), "Loss score", 2.0, 0.6, COLORS["accent"])
-    _arrow(ax, (loss_x, 1.5), (loss_x, 0.6))
+    _box(ax, (loss_x, target_y), "y_true\n(correct answer)", 1.9, 0.75,
+         muted)
+    _box(ax, (loss_x, flow_y), "loss\nfunction", 1.6, 0.8,
+         COLORS["secondary"])
+    _arrow(ax, (pred_x + 0.75, flow_y), (loss_x - 0.8, flow_y))
+    _arrow(ax, (loss_x, target_y - 0.375), (loss_x, flow_y + 0.4))
+    _box(ax, (loss_x, weights_y), "loss value\n(one number)", 1.9, 0.7,
+         COLORS["accent"])
+    _arrow(ax, (loss_x, flow_y - 0.4), (loss_x, weights_y + 0.35))
     if level == 1:
         return fig
 
     green = COLORS["positive"]
-    _box(ax, (weight_x, 0.3), "Optimizer", 2.0, 0.7, green)
-    _arrow(ax, (loss_x - 1.0, 0.3), (weight_x + 1.0, 0.3), color=green)
-    rail_x = weight_x - 1.4
-    ax.plot([weight_x - 1.0, rail_x, rail_x], [0.3, 0.3, layer_ys[0]],
+    _box(ax, (loss_x, optimizer_y), "optimizer", 1.6, 0.55, green)
+    _arrow(ax, (loss_x, weights_y - 0.35), (loss_x, optimizer_y + 0.275),
+           color=green)
+    ax.plot([loss_x - 0.8, layer_xs[0]], [optimizer_y, optimizer_y],
             color=green, linewidth=1.3)
-    for y in layer_ys:
-        _arrow(ax, (rail_x, y), (weight_x - 0.65, y), color=green)
-    ax.text(rail_x - 0.15, 2.6, "weight update (backpropagation)",
-            fontsize=8, color=green, style="italic", rotation=90,
-            ha="right", va="center")
+    for x in layer_xs:
+        _arrow(ax, (x, optimizer_y), (x, weights_y - 0.275), color=green)
+    ax.text((layer_xs[-1] + loss_x - 0.8) / 2, optimizer_y + 0.12,
+            "nudge every weight\n(backpropagation)", fontsize=8,
+            color=green, style="italic", ha="center", va="bottom")
     return fig
