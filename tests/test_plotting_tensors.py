@@ -75,6 +75,10 @@ def test_plot_tensor_ranks_draws_one_cell_per_entry():
     plt.close(fig)
 
 
+def _ellipses(ax):
+    return [line for line in ax.lines if line.get_gid() == "ellipsis"]
+
+
 def test_plot_data_layouts_titles_and_stacks():
     fig = tensors.plot_data_layouts([
         ("vector data", (100000, 3), ("samples", "features")),
@@ -86,12 +90,47 @@ def test_plot_data_layouts_titles_and_stacks():
     ])
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[1] == "timeseries\nshape (250, 390, 3)"
-    # A rectangle, one block (3 faces), 3 stacked blocks, 3 x 3 blocks.
+    # Each block is 3 patches (front, top, side). A rectangle; one block;
+    # 3 of the 128 images, then dots; all 4 clips, each 3 of 240 frames
+    # and dots.
     blocks = [len(_patches(ax, "block")) for ax in fig.axes]
-    assert blocks == [1, 3, 9, 27]
+    assert blocks == [1, 3, 3 * 3, 4 * 3 * 3]
+    assert [len(_ellipses(ax)) for ax in fig.axes] == [0, 0, 1, 4]
     labels = " ".join(t.get_text() for t in fig.axes[3].texts)
     for word in ("frames: 240", "samples: 4", "channels: 3"):
         assert word in labels
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("samples", [1, 2, 3, 4])
+def test_plot_data_layouts_draws_every_clip_of_a_small_batch(samples):
+    shape = (samples, 2, 8, 8, 3)
+    fig = tensors.plot_data_layouts(
+        [("video", shape, ("samples", "frames", "height", "width",
+                           "channels"))])
+    (ax,) = fig.axes
+    # samples clips of 2 frames of 3 patches each, nothing left out.
+    assert len(_patches(ax, "block")) == samples * 2 * 3
+    assert _ellipses(ax) == []
+    plt.close(fig)
+
+
+def test_plot_data_layouts_marks_what_it_leaves_out():
+    fig = tensors.plot_data_layouts(
+        [("video", (5, 60, 8, 8, 3),
+          ("samples", "frames", "height", "width", "channels"))])
+    (ax,) = fig.axes
+    # 3 of 5 clips, 3 of 60 frames each; dots after every stack and after
+    # the row of clips, three dots each.
+    assert len(_patches(ax, "block")) == 3 * 3 * 3
+    dots = _ellipses(ax)
+    assert len(dots) == 3 + 1
+    assert all(len(line.get_xdata()) == 3 for line in dots)
+    # The row's dots come after the last clip drawn.
+    fronts = [p for p in _patches(ax, "block")
+              if isinstance(p, plt.Rectangle)]
+    rightmost = max(p.get_x() + p.get_width() for p in fronts)
+    assert min(dots[-1].get_xdata()) > rightmost
     plt.close(fig)
 
 
