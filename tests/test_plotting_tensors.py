@@ -34,6 +34,38 @@ def test_plot_digit_without_label_has_no_title():
     plt.close(fig)
 
 
+def _colour_of(image_artist, value):
+    return tuple(image_artist.cmap(image_artist.norm(value)))
+
+
+WHITE, BLACK = (1.0, 1.0, 1.0, 1.0), (0.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda image: tensors.plot_digit(image),
+    lambda image: tensors.plot_digits(image[None]),
+    lambda image: tensors.plot_crops([image], ["crop"]),
+])
+def test_pixels_are_ink_on_paper_on_a_fixed_scale(draw):
+    # A faint crop (max 100) must not be stretched to full black.
+    image = np.zeros((14, 14), dtype=np.uint8)
+    image[3:6, 3:6] = 100
+    fig = draw(image)
+    (shown,) = fig.axes[0].images
+    assert _colour_of(shown, 0) == pytest.approx(WHITE)
+    assert _colour_of(shown, 255) == pytest.approx(BLACK)
+    assert _colour_of(shown, 100) != pytest.approx(BLACK)
+    plt.close(fig)
+
+
+def test_images_scaled_to_one_use_the_unit_scale():
+    fig = tensors.plot_digit(np.full((4, 4), 0.5))
+    (shown,) = fig.axes[0].images
+    assert _colour_of(shown, 0.0) == pytest.approx(WHITE)
+    assert _colour_of(shown, 1.0) == pytest.approx(BLACK)
+    plt.close(fig)
+
+
 def test_plot_digits_one_axes_per_image_in_order():
     images = np.arange(3 * 4 * 4).reshape(3, 4, 4)
     fig = tensors.plot_digits(images, labels=[7, 2, 1], ncols=2)

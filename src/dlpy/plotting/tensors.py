@@ -88,9 +88,32 @@ def _axes_row(count: int, width: float, height: float):
     return fig, list(axes.ravel())
 
 
+def _grey_limits(image: np.ndarray) -> tuple[float | None, float | None]:
+    """The pixel values drawn white and black.
+
+    Pixels are ink: 0 is blank paper (white) and the full scale is black,
+    255 for 8-bit images and 1.0 for images scaled to [0, 1]. A fixed scale
+    keeps a crop as dark as the digit it was cut from; other data is
+    stretched from its minimum (white) to its maximum (black).
+    """
+    if image.size and image.min() >= 0:
+        if np.issubdtype(image.dtype, np.integer) and image.max() <= 255:
+            return 0, 255
+        if image.max() <= 1:
+            return 0, 1
+    return None, None
+
+
+def _imshow_ink(ax, image: np.ndarray) -> None:
+    """Draw ``image`` as dark ink on white paper (see _grey_limits)."""
+    vmin, vmax = _grey_limits(image)
+    ax.imshow(image, cmap="binary", interpolation="nearest",
+              vmin=vmin, vmax=vmax)
+
+
 def _show_image(ax, image: np.ndarray, title: str | None) -> None:
-    """Draw a greyscale image the way MNIST is usually shown: ink is dark."""
-    ax.imshow(image, cmap="binary", interpolation="nearest")
+    """Draw a greyscale image as ink on paper, with an optional title."""
+    _imshow_ink(ax, image)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
@@ -99,6 +122,10 @@ def _show_image(ax, image: np.ndarray, title: str | None) -> None:
 
 def plot_digit(image: Any, label: Any = None):
     """Draw one greyscale image, such as an MNIST digit.
+
+    Pixels are drawn as ink on paper: 0 is white and full scale black (255
+    for ``uint8`` images, 1.0 for images scaled to [0, 1]), the way MNIST's
+    own documentation describes its pixels.
 
     Introduced in section 2.2.
 
@@ -123,7 +150,7 @@ def plot_digit(image: Any, label: Any = None):
     image = _as_image(image, "plot_digit", "image")
     fig, ax = new_figure(3.0, 3.2)
     title = None if label is None else f"label: {label}"
-    ax.imshow(image, cmap="binary", interpolation="nearest")
+    _imshow_ink(ax, image)
     height, width = image.shape
     ax.set_xticks(range(0, width, max(1, width // 4)))
     ax.set_yticks(range(0, height, max(1, height // 4)))
@@ -135,6 +162,8 @@ def plot_digit(image: Any, label: Any = None):
 
 def plot_digits(images: Any, labels: Any = None, ncols: int = 10):
     """Draw a grid of greyscale images with optional labels.
+
+    Pixels are drawn as in :func:`plot_digit`: 0 white, full scale black.
 
     Introduced in section 2.1.
 
