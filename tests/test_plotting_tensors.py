@@ -34,6 +34,38 @@ def test_plot_digit_without_label_has_no_title():
     plt.close(fig)
 
 
+def _colour_of(image_artist, value):
+    return tuple(image_artist.cmap(image_artist.norm(value)))
+
+
+WHITE, BLACK = (1.0, 1.0, 1.0, 1.0), (0.0, 0.0, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("draw", [
+    lambda image: tensors.plot_digit(image),
+    lambda image: tensors.plot_digits(image[None]),
+    lambda image: tensors.plot_crops([image], ["crop"]),
+])
+def test_pixels_are_ink_on_paper_on_a_fixed_scale(draw):
+    # A faint crop (max 100) must not be stretched to full black.
+    image = np.zeros((14, 14), dtype=np.uint8)
+    image[3:6, 3:6] = 100
+    fig = draw(image)
+    (shown,) = fig.axes[0].images
+    assert _colour_of(shown, 0) == pytest.approx(WHITE)
+    assert _colour_of(shown, 255) == pytest.approx(BLACK)
+    assert _colour_of(shown, 100) != pytest.approx(BLACK)
+    plt.close(fig)
+
+
+def test_images_scaled_to_one_use_the_unit_scale():
+    fig = tensors.plot_digit(np.full((4, 4), 0.5))
+    (shown,) = fig.axes[0].images
+    assert _colour_of(shown, 0.0) == pytest.approx(WHITE)
+    assert _colour_of(shown, 1.0) == pytest.approx(BLACK)
+    plt.close(fig)
+
+
 def test_plot_digits_one_axes_per_image_in_order():
     images = np.arange(3 * 4 * 4).reshape(3, 4, 4)
     fig = tensors.plot_digits(images, labels=[7, 2, 1], ncols=2)
@@ -75,6 +107,10 @@ def test_plot_tensor_ranks_draws_one_cell_per_entry():
     plt.close(fig)
 
 
+def _ellipses(ax):
+    return [line for line in ax.lines if line.get_gid() == "ellipsis"]
+
+
 def test_plot_data_layouts_titles_and_stacks():
     fig = tensors.plot_data_layouts([
         ("vector data", (100000, 3), ("samples", "features")),
@@ -86,12 +122,47 @@ def test_plot_data_layouts_titles_and_stacks():
     ])
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[1] == "timeseries\nshape (250, 390, 3)"
-    # A rectangle, one block (3 faces), 3 stacked blocks, 3 x 3 blocks.
+    # Each block is 3 patches (front, top, side). A rectangle; one block;
+    # 3 of the 128 images, then dots; all 4 clips, each 3 of 240 frames
+    # and dots.
     blocks = [len(_patches(ax, "block")) for ax in fig.axes]
-    assert blocks == [1, 3, 9, 27]
+    assert blocks == [1, 3, 3 * 3, 4 * 3 * 3]
+    assert [len(_ellipses(ax)) for ax in fig.axes] == [0, 0, 1, 4]
     labels = " ".join(t.get_text() for t in fig.axes[3].texts)
     for word in ("frames: 240", "samples: 4", "channels: 3"):
         assert word in labels
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("samples", [1, 2, 3, 4])
+def test_plot_data_layouts_draws_every_clip_of_a_small_batch(samples):
+    shape = (samples, 2, 8, 8, 3)
+    fig = tensors.plot_data_layouts(
+        [("video", shape, ("samples", "frames", "height", "width",
+                           "channels"))])
+    (ax,) = fig.axes
+    # samples clips of 2 frames of 3 patches each, nothing left out.
+    assert len(_patches(ax, "block")) == samples * 2 * 3
+    assert _ellipses(ax) == []
+    plt.close(fig)
+
+
+def test_plot_data_layouts_marks_what_it_leaves_out():
+    fig = tensors.plot_data_layouts(
+        [("video", (5, 60, 8, 8, 3),
+          ("samples", "frames", "height", "width", "channels"))])
+    (ax,) = fig.axes
+    # 3 of 5 clips, 3 of 60 frames each; dots after every stack and after
+    # the row of clips, three dots each.
+    assert len(_patches(ax, "block")) == 3 * 3 * 3
+    dots = _ellipses(ax)
+    assert len(dots) == 3 + 1
+    assert all(len(line.get_xdata()) == 3 for line in dots)
+    # The row's dots come after the last clip drawn.
+    fronts = [p for p in _patches(ax, "block")
+              if isinstance(p, plt.Rectangle)]
+    rightmost = max(p.get_x() + p.get_width() for p in fronts)
+    assert min(dots[-1].get_xdata()) > rightmost
     plt.close(fig)
 
 

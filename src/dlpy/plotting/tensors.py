@@ -88,9 +88,32 @@ def _axes_row(count: int, width: float, height: float):
     return fig, list(axes.ravel())
 
 
+def _grey_limits(image: np.ndarray) -> tuple[float | None, float | None]:
+    """The pixel values drawn white and black.
+
+    Pixels are ink: 0 is blank paper (white) and the full scale is black,
+    255 for 8-bit images and 1.0 for images scaled to [0, 1]. A fixed scale
+    keeps a crop as dark as the digit it was cut from; other data is
+    stretched from its minimum (white) to its maximum (black).
+    """
+    if image.size and image.min() >= 0:
+        if np.issubdtype(image.dtype, np.integer) and image.max() <= 255:
+            return 0, 255
+        if image.max() <= 1:
+            return 0, 1
+    return None, None
+
+
+def _imshow_ink(ax, image: np.ndarray) -> None:
+    """Draw ``image`` as dark ink on white paper (see _grey_limits)."""
+    vmin, vmax = _grey_limits(image)
+    ax.imshow(image, cmap="binary", interpolation="nearest",
+              vmin=vmin, vmax=vmax)
+
+
 def _show_image(ax, image: np.ndarray, title: str | None) -> None:
-    """Draw a greyscale image the way MNIST is usually shown: ink is dark."""
-    ax.imshow(image, cmap="binary", interpolation="nearest")
+    """Draw a greyscale image as ink on paper, with an optional title."""
+    _imshow_ink(ax, image)
     ax.set_xticks([])
     ax.set_yticks([])
     if title is not None:
@@ -99,6 +122,10 @@ def _show_image(ax, image: np.ndarray, title: str | None) -> None:
 
 def plot_digit(image: Any, label: Any = None):
     """Draw one greyscale image, such as an MNIST digit.
+
+    Pixels are drawn as ink on paper: 0 is white and full scale black (255
+    for ``uint8`` images, 1.0 for images scaled to [0, 1]), the way MNIST's
+    own documentation describes its pixels.
 
     Introduced in section 2.2.
 
@@ -123,7 +150,7 @@ def plot_digit(image: Any, label: Any = None):
     image = _as_image(image, "plot_digit", "image")
     fig, ax = new_figure(3.0, 3.2)
     title = None if label is None else f"label: {label}"
-    ax.imshow(image, cmap="binary", interpolation="nearest")
+    _imshow_ink(ax, image)
     height, width = image.shape
     ax.set_xticks(range(0, width, max(1, width // 4)))
     ax.set_yticks(range(0, height, max(1, height // 4)))
@@ -135,6 +162,8 @@ def plot_digit(image: Any, label: Any = None):
 
 def plot_digits(images: Any, labels: Any = None, ncols: int = 10):
     """Draw a grid of greyscale images with optional labels.
+
+    Pixels are drawn as in :func:`plot_digit`: 0 white, full scale black.
 
     Introduced in section 2.1.
 
@@ -432,6 +461,27 @@ def _label(ax, x: float, y: float, text: str, **kwargs) -> None:
     ax.text(x, y, text, fontsize=7.5, **kwargs)
 
 
+# An axis of up to this many entries is drawn copy by copy; a longer one is
+# drawn as _SHOWN_COPIES copies followed by three dots.
+_MAX_COPIES = 4
+_SHOWN_COPIES = 3
+
+
+def _copies(n: int) -> tuple[int, bool]:
+    """How many copies to draw for an axis of length n, and whether the
+    drawing leaves some out (then three dots mark the gap)."""
+    if n <= _MAX_COPIES:
+        return n, False
+    return _SHOWN_COPIES, True
+
+
+def _dots(ax, xs: Sequence[float], ys: Sequence[float]) -> None:
+    """Three dots saying "and more copies like these"."""
+    (line,) = ax.plot(xs, ys, linestyle="none", marker="o", markersize=2.2,
+                      color=COLORS["ink"])
+    line.set_gid("ellipsis")
+
+
 def _draw_layout(ax, shape: tuple[int, ...], names: Sequence[str]) -> None:
     """Draw one batch layout of rank 2 to 5 into ``ax``."""
     rank = len(shape)
@@ -447,36 +497,53 @@ def _draw_layout(ax, shape: tuple[int, ...], names: Sequence[str]) -> None:
         _label(ax, width / 2, -0.1, f"{names[1]}: {shape[1]:,}",
                ha="center", va="top")
         return
-    # The last three axes form one block: height, width, depth.
+    # The last three axes form one block: height, width, depth. A rank-4
+    # layout stacks blocks along its first axis, front to back; a rank-5
+    # layout draws a row of such stacks, one per sample.
     inner = tuple(_block_size(n) for n in shape[-3:])
     inner_names = names[-3:]
-    copies_across = min(shape[0], 3) if rank == 5 else 1
-    copies_back = min(shape[-4], 3) if rank >= 4 else 1
+    across, across_cut = _copies(shape[0]) if rank == 5 else (1, False)
+    back_copies, back_cut = _copies(shape[-4]) if rank >= 4 else (1, False)
     step_back = 0.35
     height, width, depth = inner
-    span = width + depth * _OBLIQUE[0] + step_back * (copies_back - 1) + 1.6
-    for across in range(copies_across):
-        x0 = across * span
-        for back in range(copies_back - 1, -1, -1):
+    dx, dy = depth * _OBLIQUE[0], depth * _OBLIQUE[1]
+    stack_width = width + dx + step_back * (back_copies - 1)
+    if back_cut:
+        stack_width += 4 * 0.16
+    gap = 1.0
+    span = stack_width + gap
+    for copy in range(across):
+        x0 = copy * span
+        for back in range(back_copies - 1, -1, -1):
             _draw_block(
                 ax, x0 + back * step_back, back * step_back, inner,
                 face if back == 0 else "#eef3fa", "block",
             )
+        if back_cut:
+            # Dots continue the stack backwards, beyond its last block.
+            corner_x = x0 + (back_copies - 1) * step_back + width + dx
+            corner_y = (back_copies - 1) * step_back + height + dy
+            steps = [0.16 * k for k in (1, 2, 3)]
+            _dots(ax, [corner_x + s for s in steps],
+                  [corner_y + s for s in steps])
+    total = across * span - gap
+    if across_cut:
+        middle = (height + dy) / 2
+        _dots(ax, [total + 0.25 * k for k in (1, 2, 3)], [middle] * 3)
+        total += 0.25 * 4
     # Labels of the innermost block (the front one, leftmost copy).
     _label(ax, -0.1, height / 2, f"{inner_names[0]}\n{shape[-3]:,}",
            ha="right", va="center")
     _label(ax, width / 2, -0.1, f"{inner_names[1]}: {shape[-2]:,}",
            ha="center", va="top")
-    dx, dy = depth * _OBLIQUE[0], depth * _OBLIQUE[1]
     _label(ax, width + dx / 2 + 0.08, dy / 2 - 0.05,
            f"{inner_names[2]}: {shape[-1]:,}", ha="left", va="top")
     if rank >= 4:
-        top_x = (copies_back - 1) * step_back + dx / 2
-        top_y = height + dy + (copies_back - 1) * step_back + 0.08
+        top_x = (back_copies - 1) * step_back + dx / 2
+        top_y = height + dy + (back_copies - 1) * step_back + 0.08
         _label(ax, top_x, top_y, f"{names[-4]}: {shape[-4]:,}",
                ha="center", va="bottom", color=COLORS["secondary"])
     if rank == 5:
-        total = copies_across * span - 1.6
         ax.annotate(
             "", xy=(total, -0.75), xytext=(0, -0.75),
             arrowprops={"arrowstyle": "<->", "color": COLORS["secondary"]},
@@ -491,7 +558,11 @@ def plot_data_layouts(layouts: Sequence[tuple[str, Any, Sequence[str]]]):
     Each layout is drawn from its shape: a rank-2 tensor as a rectangle,
     rank 3 as a block, rank 4 as a stack of blocks along its first axis, and
     rank 5 as a row of such stacks. Lengths grow with the logarithm of each
-    size, so a 3-feature axis and a 20,000-word axis both fit.
+    size, so a 3-feature axis and a 20,000-word axis both fit. An axis of
+    stacked or repeated copies is drawn copy by copy when it has at most 4
+    entries; a longer one shows 3 copies followed by three dots (a line
+    with gid ``"ellipsis"``), so the drawing never claims fewer copies than
+    the shape holds.
 
     Introduced in section 2.2.
 
