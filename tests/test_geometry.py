@@ -124,6 +124,70 @@ def test_compose_affine_by_hand():
     close(b, [2, 1])
 
 
+def test_relu_is_the_nearest_point_of_the_quarter_plane():
+    # Reference: a brute-force search over a fine grid of the quarter.
+    grid = np.stack(np.meshgrid(np.linspace(0, 3, 301),
+                                np.linspace(0, 3, 301)), -1).reshape(-1, 2)
+    points = np.array([[-1.0, 2.0], [1.5, -0.7], [-2.0, -1.0], [0.4, 1.1]])
+    for point, image in zip(points, geometry.relu(points)):
+        nearest = grid[np.argmin(np.sum((grid - point) ** 2, axis=1))]
+        close(image, nearest)
+
+
+def test_subdivide_by_hand():
+    triangle = [[0, 0], [2, 0], [0, 2]]
+    close(geometry.subdivide(triangle, 2),
+          [[0, 0], [1, 0], [2, 0], [1, 1], [0, 2], [0, 1]])
+    close(geometry.subdivide(triangle, 2, closed=False),
+          [[0, 0], [1, 0], [2, 0], [1, 1], [0, 2]])
+    close(geometry.subdivide(triangle, 1), triangle)
+    close(geometry.subdivide([[3, 4]], 3), [[3, 4]] * 3)
+    close(geometry.subdivide([[3, 4]], 3, closed=False), [[3, 4]])
+
+
+def test_relu_of_a_subdivided_edge_bends_where_it_crosses_an_axis():
+    # The edge from (-1, 1) to (1, 1) crosses the vertical axis at (0, 1):
+    # its relu image runs along the axis to (0, 1), then straight to (1, 1).
+    edge = geometry.subdivide([[-1, 1], [1, 1]], 4, closed=False)
+    close(geometry.relu(edge),
+          [[0, 1], [0, 1], [0, 1], [0.5, 1], [1, 1]])
+
+
+def _best_line_by_loops(points, labels, directions):
+    """Reference: every direction, every cut, counted one point at a time."""
+    best = 0
+    for k in range(directions):
+        angle = 2 * math.pi * k / directions
+        proj = [x * math.cos(angle) + y * math.sin(angle)
+                for x, y in points]
+        for cut in sorted(set(proj)) + [math.inf]:
+            right = sum((p >= cut) == bool(label)
+                        for p, label in zip(proj, labels))
+            best = max(best, right)
+    return best / len(points)
+
+
+def test_best_line_accuracy_by_hand():
+    xor = [[0, 0], [1, 1], [0, 1], [1, 0]]
+    assert geometry.best_line_accuracy(xor, [0, 0, 1, 1]) == 0.75
+    line = [[0, 0], [1, 0], [2, 0], [3, 0]]
+    assert geometry.best_line_accuracy(line, [0, 0, 1, 1]) == 1.0
+    assert geometry.best_line_accuracy(line, [1, 0, 1, 0]) == 0.75
+    assert geometry.best_line_accuracy(line, [1, 1, 1, 1]) == 1.0
+    # Two classes at the same place: no line can tell them apart.
+    assert geometry.best_line_accuracy([[1, 1], [1, 1]], [0, 1]) == 0.5
+
+
+@given(points=hnp.arrays(np.float64, st.tuples(st.integers(1, 7), st.just(2)),
+                         elements=st.integers(-3, 3).map(float)),
+       data=st.data())
+def test_best_line_accuracy_matches_a_loop(points, data):
+    labels = data.draw(hnp.arrays(np.int64, len(points),
+                                  elements=st.integers(0, 1)))
+    assert geometry.best_line_accuracy(points, labels, 36) == \
+        pytest.approx(_best_line_by_loops(points, labels, 36))
+
+
 # --- Bad input ---------------------------------------------------------------
 
 P = np.zeros((3, 2))
@@ -170,6 +234,32 @@ BAD_INPUTS = [
      "compose_affine: b1 must have shape (2,). Received: b1.shape=(3,)"),
     ("compose_affine", (I2, np.zeros(2), I2, None), TypeError,
      "compose_affine: b2 must be an array of numbers. Received: b2=None"),
+    ("subdivide", (P, 0), ValueError,
+     "subdivide: pieces must be at least 1. Received: pieces=0"),
+    ("subdivide", (P, 2.5), TypeError,
+     "subdivide: pieces must be an integer. Received: pieces=2.5"),
+    ("subdivide", (np.zeros((0, 2)), 2), ValueError,
+     "subdivide: points must hold at least one point. "
+     "Received: points.shape=(0, 2)"),
+    ("subdivide", (np.zeros(3), 2), ValueError,
+     "subdivide: points must have shape (n, 2). "
+     "Received: points.shape=(3,)"),
+    ("best_line_accuracy", (P, [0, 1]), ValueError,
+     "best_line_accuracy: labels must hold one entry per point, and there "
+     "must be at least one point. Received: points.shape=(3, 2), "
+     "labels.shape=(2,)"),
+    ("best_line_accuracy", (P, [0.0, 1.0, 1.0]), TypeError,
+     "best_line_accuracy: labels must be integers. "
+     "Received: labels.dtype=float64"),
+    ("best_line_accuracy", (P, [0, 1, 2]), ValueError,
+     "best_line_accuracy: labels must be 0 or 1. "
+     "Received: labels with values [0, 1, 2]"),
+    ("best_line_accuracy", (P, [0, 1, 1], 0), ValueError,
+     "best_line_accuracy: directions must be at least 1. "
+     "Received: directions=0"),
+    ("best_line_accuracy", (P, [0, 1, 1], 1.5), TypeError,
+     "best_line_accuracy: directions must be an integer. "
+     "Received: directions=1.5"),
 ]
 
 

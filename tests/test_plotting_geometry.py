@@ -88,6 +88,40 @@ def test_plot_stages_one_line_per_stage():
     plt.close(fig)
 
 
+def test_plot_stages_marks_every_kth_point():
+    dense = np.array([[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 0.5]])
+    fig = geometry.plot_stages([dense], ["outline"], markevery=2)
+    line = _line(fig.axes[0], "stage0")
+    assert line.get_markevery() == 2
+    np.testing.assert_allclose(line.get_xydata()[:4], dense)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("w", "c"), [([1.0, -1.0], 0.5), ([0.0, 2.0], -1.0),
+                                      ([3.0, 0.5], -3.0), ([1.0, 0.0], -1.5)])
+def test_plot_representations_draws_the_line_on_the_last_panel(w, c):
+    points = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]])
+    fig = geometry.plot_representations(
+        [points, points], np.array([0, 1, 0]), ["a", "b"], line=(w, c))
+    first, last = fig.axes
+    assert not [l for l in first.lines if l.get_gid() == "line"]
+    drawn = _line(last, "line").get_xydata()
+    # Both drawn ends lie on the line w @ p + c = 0.
+    np.testing.assert_allclose(drawn @ np.array(w) + c, 0.0, atol=1e-12)
+    # The segment stays within the points' range, padded by 5 %.
+    assert np.all(drawn >= points.min(axis=0) - 0.05 * 3 - 1e-12)
+    assert np.all(drawn <= points.max(axis=0) + 0.05 * 3 + 1e-12)
+    plt.close(fig)
+
+
+def test_plot_representations_skips_a_line_that_misses_the_points():
+    points = np.array([[0.0, 0.0], [1.0, 1.0]])
+    fig = geometry.plot_representations([points], np.array([0, 1]), ["a"],
+                                        line=([1.0, 0.0], 10.0))
+    assert not [l for l in fig.axes[0].lines if l.get_gid() == "line"]
+    plt.close(fig)
+
+
 def test_plot_representations_scatters_each_class():
     points = np.array([[0.0, 0.0], [1.0, 2.0], [3.0, 1.0]])
     classes = np.array([0, 1, 0])
@@ -142,6 +176,15 @@ BAD_INPUT = [
      ValueError,
      r"plot_representations: titles must have one entry per "
      r"representation"),
+    (lambda: geometry.plot_representations(
+        [SQUARE], np.zeros(4, int), ["a"], line=([0, 0], 1.0)), (),
+     ValueError, r"plot_representations: line\[0\] must not be zero"),
+    (lambda: geometry.plot_representations(
+        [SQUARE], np.zeros(4, int), ["a"], line=[1.0, 2.0, 3.0]), (),
+     ValueError, r"plot_representations: line must be a pair \(w, c\)"),
+    (lambda: geometry.plot_stages([SQUARE], ["a"], markevery=0), (),
+     ValueError, r"plot_stages: markevery must be a positive integer. "
+     r"Received: markevery=0"),
 ]
 
 

@@ -3,11 +3,17 @@
 A set of ``n`` points in 2D is an array of shape ``(n, 2)``, one point
 ``(x, y)`` per row. Translation adds a vector; rotation, scaling and other
 linear maps multiply each point by a 2 x 2 matrix; an affine map does both,
-as a Dense layer without activation does; relu folds the plane onto its
-positive quarter.
+as a Dense layer without activation does; relu sends every point to the
+nearest point of the quarter-plane where both coordinates are non-negative
+(a projection, not a fold: nothing is mirrored).
+
+Two helpers serve the figures of the book: :func:`subdivide` samples the
+edges of an outline densely, so that the image of each edge under a
+non-linear map can be drawn, and :func:`best_line_accuracy` measures how
+well a single straight line separates two classes of points.
 
 Introduced in section 2.3.5 (a geometric interpretation of tensor
-operations).
+operations); :func:`best_line_accuracy` in section 2.3.6.
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ import numpy as np
 
 __all__ = [
     "affine",
+    "best_line_accuracy",
     "compose_affine",
     "linear",
     "relu",
     "rotate",
     "rotation_matrix",
     "scale",
+    "subdivide",
     "translate",
 ]
 
@@ -237,8 +245,12 @@ def affine(points, matrix, bias) -> np.ndarray:
 def relu(points) -> np.ndarray:
     """Apply relu to each coordinate: negative coordinates become 0.
 
-    Relu is not linear: it folds the plane onto the quarter where both
-    coordinates are non-negative.
+    Relu is not linear. It projects the plane onto the quarter where both
+    coordinates are non-negative: each point goes to the nearest point of
+    that quarter, so a point left of the vertical axis is flattened onto
+    it, one below the horizontal axis onto that axis, and one with both
+    coordinates negative onto the origin. A straight segment that crosses
+    an axis comes out bent where it crosses (see :func:`subdivide`).
 
     Introduced in section 2.3.5.
 
@@ -292,3 +304,146 @@ def compose_affine(W1, b1, W2, b2) -> tuple[np.ndarray, np.ndarray]:
     W1, W2 = _matrix(fn, "W1", W1), _matrix(fn, "W2", W2)
     b1, b2 = _vector(fn, "b1", b1), _vector(fn, "b2", b2)
     return W2 @ W1, W2 @ b1 + b2
+
+
+def subdivide(points, pieces: int, closed: bool = True) -> np.ndarray:
+    """Cut every edge of an outline into ``pieces`` equal parts.
+
+    Point ``k`` of edge ``i`` (from ``points[i]`` to the next point) is
+    ``points[i] + (k / pieces) * (next - points[i])`` for ``k`` in
+    ``0 .. pieces - 1``, so the result starts with ``points[0]`` and every
+    original point reappears at a multiple of ``pieces``. An affine map
+    sends this sampling of an edge to the same sampling of the image edge;
+    a non-linear map such as :func:`relu` may bend an edge, and applying it
+    to the dense sampling draws the bend.
+
+    Introduced in section 2.3.5.
+
+    Args:
+        points: an outline, shape ``(n, 2)`` with ``n >= 1``.
+        pieces: how many parts each edge is cut into, an integer >= 1.
+        closed: if True, the edge from the last point back to the first is
+            cut too; if False, the last point is appended as it is.
+
+    Returns:
+        A new float array of shape ``(n * pieces, 2)`` (closed) or
+        ``((n - 1) * pieces + 1, 2)`` (open).
+
+    Raises:
+        TypeError: if ``points`` does not hold numbers or ``pieces`` is not
+            an integer.
+        ValueError: if ``points`` is empty or not of shape ``(n, 2)``, or
+            ``pieces < 1``.
+
+    Example:
+        >>> subdivide([[0, 0], [2, 0]], 2, closed=False)
+        array([[0., 0.],
+               [1., 0.],
+               [2., 0.]])
+    """
+    fn = "subdivide"
+    points = _points(fn, points)
+    if len(points) == 0:
+        raise ValueError(
+            f"{fn}: points must hold at least one point. "
+            f"Received: points.shape={points.shape}"
+        )
+    if isinstance(pieces, bool) or not isinstance(pieces, numbers.Integral):
+        raise TypeError(
+            f"{fn}: pieces must be an integer. Received: pieces={pieces!r}"
+        )
+    if pieces < 1:
+        raise ValueError(
+            f"{fn}: pieces must be at least 1. Received: pieces={pieces}"
+        )
+    ends = np.roll(points, -1, axis=0) if closed else points[1:]
+    starts = points if closed else points[:-1]
+    steps = np.arange(pieces) / pieces  # (pieces,)
+    # (edges, 1, 2) + (pieces, 1) * (edges, 1, 2) -> (edges, pieces, 2)
+    dense = (starts[:, None, :]
+             + steps[:, None] * (ends - starts)[:, None, :])
+    dense = dense.reshape(-1, 2)
+    return dense if closed else np.vstack([dense, points[-1:]])
+
+
+def best_line_accuracy(points, labels, directions: int = 720) -> float:
+    """The best accuracy with which one straight line splits two classes.
+
+    Each candidate line is perpendicular to one of ``directions`` equally
+    spaced directions; along each direction every threshold between two
+    projected points is tried, and the points on one side are called
+    class 1. The answer is the largest fraction of points on their class's
+    side: 1.0 when a line separates the classes, and at least the share of
+    the larger class, which any line achieves by leaving every point on
+    one side. Directions between the sampled ones are not tried, so the
+    result can fall slightly short of the true optimum.
+
+    Introduced in section 2.3.6.
+
+    Args:
+        points: an array of shape ``(n, 2)`` with ``n >= 1``.
+        labels: the class of each point, ``n`` integers 0 or 1.
+        directions: how many directions to try, an integer >= 1 (spread
+            over a full turn, so both orientations of a line are tried).
+
+    Returns:
+        A Python float in ``[0.5, 1.0]``.
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if ``points`` is empty or badly shaped, ``labels`` is
+            not one 0 or 1 per point, or ``directions < 1``.
+
+    Example:
+        >>> xor = [[0, 0], [1, 1], [0, 1], [1, 0]]
+        >>> best_line_accuracy(xor, [0, 0, 1, 1])
+        0.75
+    """
+    fn = "best_line_accuracy"
+    points = _points(fn, points)
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "iub":
+        raise TypeError(
+            f"{fn}: labels must be integers. "
+            f"Received: labels.dtype={labels.dtype}"
+        )
+    if len(points) == 0 or labels.shape != (len(points),):
+        raise ValueError(
+            f"{fn}: labels must hold one entry per point, and there must be "
+            f"at least one point. Received: points.shape={points.shape}, "
+            f"labels.shape={labels.shape}"
+        )
+    if not np.all((labels == 0) | (labels == 1)):
+        raise ValueError(
+            f"{fn}: labels must be 0 or 1. "
+            f"Received: labels with values {np.unique(labels).tolist()}"
+        )
+    if (isinstance(directions, bool)
+            or not isinstance(directions, numbers.Integral)):
+        raise TypeError(
+            f"{fn}: directions must be an integer. "
+            f"Received: directions={directions!r}"
+        )
+    if directions < 1:
+        raise ValueError(
+            f"{fn}: directions must be at least 1. "
+            f"Received: directions={directions}"
+        )
+    angles = 2 * np.pi * np.arange(directions) / directions
+    normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    projected = points @ normals.T  # (n, directions)
+    order = np.argsort(projected, axis=0, kind="stable")
+    ones = labels.astype(int)[order]  # classes sorted along each direction
+    n = len(points)
+    # Threshold after the first k sorted points (k = 0 .. n): the first k
+    # are called class 0, the others class 1.
+    zeros_below = np.vstack([np.zeros((1, directions)),
+                             np.cumsum(1 - ones, axis=0)])
+    ones_below = np.vstack([np.zeros((1, directions)),
+                            np.cumsum(ones, axis=0)])
+    correct = zeros_below + (ones.sum(axis=0) - ones_below)
+    # Ties: a threshold can only fall between two distinct projections.
+    sorted_proj = np.take_along_axis(projected, order, axis=0)
+    allowed = np.ones((n + 1, directions), dtype=bool)
+    allowed[1:n] = np.diff(sorted_proj, axis=0) > 0
+    return float(np.max(np.where(allowed, correct, 0)) / n)

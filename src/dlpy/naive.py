@@ -78,12 +78,12 @@ def _check_inner_axes(fn: str, x, y, y_ndim: int) -> None:
         )
 
 
-def _broadcast_shape(fn: str, x, y) -> tuple[int, ...]:
-    """Return the broadcast shape of ``x`` and ``y``, or raise."""
+def _check_broadcastable(fn: str, x, y) -> None:
+    """Check that ``x`` and ``y`` are numeric arrays that broadcast."""
     _check_tensor(fn, "x", x)
     _check_tensor(fn, "y", y)
     try:
-        return np.broadcast_shapes(x.shape, y.shape)
+        np.broadcast_shapes(x.shape, y.shape)
     except ValueError:
         raise ValueError(
             f"{fn}: x and y cannot be broadcast to one shape. "
@@ -279,7 +279,8 @@ def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[3, 5],
                [7, 4]])
     """
-    shape = _broadcast_shape("naive_maximum", x, y)
+    _check_broadcastable("naive_maximum", x, y)
+    shape = np.broadcast_shapes(x.shape, y.shape)
     z = np.empty(shape, dtype=np.result_type(x, y))
     for index in np.ndindex(shape):
         x_value = x[_source_index(index, x.shape)]

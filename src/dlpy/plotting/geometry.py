@@ -262,8 +262,15 @@ def plot_transform(before: Any, after: Any, title: str | None = None,
 
 
 def plot_stages(stages: Sequence[Any], labels: Sequence[str],
-                title: str | None = None, closed: bool = True):
+                title: str | None = None, closed: bool = True,
+                markevery: int = 1):
     """Draw the same point set after several successive transformations.
+
+    Each stage is drawn as a path through its points in order. To draw the
+    image of an outline's edges under a non-linear map (relu bends an edge
+    where it crosses an axis), pass outlines sampled densely with
+    :func:`dlpy.geometry.subdivide` and ``markevery`` equal to its
+    ``pieces``, so that markers sit on the original corners only.
 
     Introduced in section 2.3.5.
 
@@ -272,6 +279,8 @@ def plot_stages(stages: Sequence[Any], labels: Sequence[str],
         labels: one legend label per stage.
         title: optional axes title.
         closed: join the last point back to the first.
+        markevery: put a marker on every ``markevery``-th point, starting
+            with the first (1: on every point).
 
     Returns:
         A Matplotlib ``Figure``; stage ``i`` is the line with gid
@@ -280,7 +289,8 @@ def plot_stages(stages: Sequence[Any], labels: Sequence[str],
     Raises:
         TypeError: if a stage is not numeric or a label is not a string.
         ValueError: if ``stages`` is empty or has more than 5 entries, the
-            shapes differ, or ``labels`` has the wrong length.
+            shapes differ, ``labels`` has the wrong length, or
+            ``markevery`` is not a positive integer.
 
     Example:
         >>> import matplotlib.pyplot as plt
@@ -321,6 +331,12 @@ def plot_stages(stages: Sequence[Any], labels: Sequence[str],
                 f"Received: {label!r}"
             )
     _check_title(title, "plot_stages")
+    if (isinstance(markevery, bool) or not isinstance(markevery, int)
+            or markevery < 1):
+        raise ValueError(
+            "plot_stages: markevery must be a positive integer. "
+            f"Received: markevery={markevery!r}"
+        )
     fig, ax = new_figure(4.2, 3.9)
     _prepare_plane(ax, arrays)
     markers = ("o", "o", "x", "s", "^")
@@ -330,6 +346,7 @@ def plot_stages(stages: Sequence[Any], labels: Sequence[str],
             drawn[:, 0], drawn[:, 1], _STAGE_STYLES[index],
             color=COLORS[_STAGE_COLORS[index]], marker=markers[index],
             markersize=4 if index != 2 else 6, linewidth=1.6, label=label,
+            markevery=markevery,
         )
         line.set_gid(f"stage{index}")
     ax.legend(fontsize=8, loc="best")
@@ -339,7 +356,7 @@ def plot_stages(stages: Sequence[Any], labels: Sequence[str],
 
 
 def plot_representations(representations: Sequence[Any], classes: Any,
-                         titles: Sequence[str]):
+                         titles: Sequence[str], line: Any = None):
     """Scatter several 2D representations of the same points, by class.
 
     Used to follow a data set through the layers of a network: panel ``i``
@@ -351,16 +368,22 @@ def plot_representations(representations: Sequence[Any], classes: Any,
         representations: a sequence of arrays of shape ``(n, 2)``.
         classes: integer class of each of the ``n`` points, shape ``(n,)``.
         titles: one title per panel.
+        line: optional ``(w, c)``, with ``w`` of shape ``(2,)`` not zero and
+            ``c`` a number: the straight line ``w @ p + c = 0`` is drawn on
+            the last panel (for instance the boundary of a final sigmoid
+            unit with kernel ``w`` and bias ``c``), as far as it crosses
+            the range of the points, and not at all if it misses them.
 
     Returns:
         A Matplotlib ``Figure`` with one axes per representation; each axes
         has one scatter collection per class, in increasing class order.
+        The line, if any, is the last panel's line with gid ``"line"``.
 
     Raises:
         TypeError: if an array is not numeric, ``classes`` is not integer or
             a title is not a string.
-        ValueError: if ``representations`` is empty, shapes disagree, or
-            ``titles`` has the wrong length.
+        ValueError: if ``representations`` is empty, shapes disagree,
+            ``titles`` has the wrong length, or ``line`` is malformed.
 
     Example:
         >>> import matplotlib.pyplot as plt
@@ -406,6 +429,21 @@ def plot_representations(representations: Sequence[Any], classes: Any,
                 "plot_representations: every title must be a string. "
                 f"Received: {title!r}"
             )
+    if line is not None:
+        try:
+            w, c = line
+            c = float(c)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "plot_representations: line must be a pair (w, c) with c a "
+                f"number. Received: line={line!r}"
+            ) from None
+        w = _as_vector(w, "plot_representations", "line[0]")
+        if not np.any(w):
+            raise ValueError(
+                "plot_representations: line[0] must not be zero. "
+                f"Received: line[0]={w.tolist()}"
+            )
     palette = [COLORS["primary"], COLORS["secondary"], COLORS["positive"],
                COLORS["accent"], COLORS["muted"]]
     fig, axes = new_figure(2.6 * len(arrays), 2.8, ncols=len(arrays),
@@ -420,4 +458,36 @@ def plot_representations(representations: Sequence[Any], classes: Any,
         ax.set_aspect("equal", adjustable="datalim")
         ax.tick_params(labelsize=6)
         ax.grid(True, color="#e6e6e6", linewidth=0.6)
+    if line is not None:
+        _draw_line(axes.ravel()[-1], w, c, arrays[-1])
     return fig
+
+
+def _draw_line(ax, w: np.ndarray, c: float, points: np.ndarray) -> None:
+    """Draw the part of ``w @ p + c = 0`` inside the box of ``points``.
+
+    The box is the points' range on each axis, padded by 5 % of the larger
+    range, so the line never stretches the axes far beyond the data; a
+    line that misses the box is not drawn.
+    """
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.05 * max(float(np.max(high - low)), 1e-3)
+    low, high = low - pad, high + pad
+    # Along the direction (-w[1], w[0]) from the point of the line nearest
+    # the origin; keep the part inside the padded box of the points.
+    start = -c * w / float(w @ w)
+    direction = np.array([-w[1], w[0]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1 = (low - start) / direction
+        t2 = (high - start) / direction
+    t_low = np.where(direction != 0, np.minimum(t1, t2), -np.inf)
+    t_high = np.where(direction != 0, np.maximum(t1, t2), np.inf)
+    t_from, t_to = float(np.max(t_low)), float(np.min(t_high))
+    parallel_outside = (direction == 0) & ((start < low) | (start > high))
+    if t_from >= t_to or np.any(parallel_outside):
+        # The line misses the points' box: draw nothing.
+        return
+    ends = start + np.outer([t_from, t_to], direction)
+    (drawn,) = ax.plot(ends[:, 0], ends[:, 1], "--", color=COLORS["ink"],
+                       linewidth=1.2)
+    drawn.set_gid("line")
