@@ -134,7 +134,7 @@ def pytest_generate_tests(metafunc):
 def book() -> SimpleNamespace:
     """Where the book and its outputs are, and what it contains."""
     return SimpleNamespace(
-        root=BOOK, html=HTML, screenshots=SCREENSHOTS, pdf_pages=PDF_PAGES,
+        root=BOOK, build=BUILD, html=HTML, screenshots=SCREENSHOTS, pdf_pages=PDF_PAGES,
         pages=toc_pages(), chapters=chapter_pages(), source_of=source_of,
         is_notebook=is_notebook, markdown_lines=markdown_lines)
 

@@ -5,6 +5,7 @@ embedded fonts, all the figures. Pages to look at are rendered to
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import unicodedata
@@ -81,15 +82,36 @@ def images_by_page(pdf) -> list[int]:
     return [int(row.split()[0]) for row in rows if row.split()[2] == "image"]
 
 
+def solution_images(book) -> int:
+    """Images that worked solutions show as plain cell outputs (an answer's
+    picture, not a numbered figure), read from the executed notebooks."""
+    count = 0
+    executed = book.build / "render" / "jupyter_execute"
+    for path in sorted(executed.rglob("*.ipynb")):
+        inside = False
+        for cell in json.loads(path.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "markdown":
+                inside = ("{solution-start}" in source or inside) and \
+                    "{solution-end}" not in source.split(
+                        "{solution-start}")[-1]
+            elif inside:
+                count += sum(1 for out in cell.get("outputs", [])
+                             if "image/png" in out.get("data", {})
+                             and "scrapbook" not in out.get("metadata", {}))
+    return count
+
+
 def test_every_figure_is_in_the_pdf(book, pdf):
-    expected = sum(len(FIGURE.findall(book.source_of(p).read_text()))
-                   for p in book.pages)
+    figures = sum(len(FIGURE.findall(book.source_of(p).read_text()))
+                  for p in book.pages)
+    answers = solution_images(book)
     pages = images_by_page(pdf)
-    assert len(pages) == expected, (
+    assert len(pages) == figures + answers, (
         f"{len(pages)} images in the PDF (on pages {pages}), but the "
-        f"sources have {expected} figure directives; a cell that also "
-        "displays its figure (e.g. a last line that returns the Figure) "
-        "prints it twice")
+        f"sources have {figures} figure directives and the solutions show "
+        f"{answers} images; a cell that also displays its figure (e.g. a "
+        "last line that returns the Figure) prints it twice")
 
 
 def test_render_pages_for_review(book, pdf, pdf_text):

@@ -2,7 +2,8 @@
 
 * **Never execute.** MyST-NB runs in ``cache`` mode against the engine's
   store; if a page has no stored outputs the build stops with an error
-  instead of MyST-NB executing it.
+  instead of MyST-NB executing it. (And the executed notebook it writes for
+  readers to download keeps its outputs.)
 * **Structured warnings.** Every warning and error Sphinx logs is written
   as a JSON line (docname, location, type, message) to the file named in the
   plan; the engine decides from those records, not from the log text.
@@ -62,7 +63,15 @@ def _refuse_execution() -> None:
                 f"{self.path}: no executed outputs for this page's code in "
                 "the store, and the render stage never executes. Was the "
                 "page edited during the build? Build again.") from None
-        return original(self)
+        # MyST-NB merges the stored outputs into a copy of the notebook, but
+        # writes the original to jupyter_execute/ (the .ipynb readers
+        # download): put the outputs into the original too.
+        notebook = self._notebook
+        original(self)
+        merged = self._notebook
+        notebook.cells[:] = merged.cells
+        notebook.metadata.update(merged.metadata)
+        self._notebook = notebook
 
     NotebookClientCache.start_client = start_client
     NotebookClientCache._bookengine_guarded = True
