@@ -43,6 +43,7 @@ from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 from dlpy.plotting.style import COLORS, new_figure
 
 __all__ = [
+    "LOOP_ROLES",
     "MODES",
     "ModelGraph",
     "graph_layout",
