@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlpy.autodiff import Edge, Value, chapter_example
+from dlpy.autodiff import Edge, Value, chapter_example, dense_relu_backward
 
 
 def jax_grads(f, *args):
@@ -226,3 +226,95 @@ def test_bad_input_raises_with_a_clear_message(make, error, message):
     # chapter_example takes no arguments, so Value is the only entry point.
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         make()
+
+
+# --- One Dense layer at tensor level (2.4.4) ------------------------------
+
+
+def _dense_problem(seed=0, n=5, features=4, units=3):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, features))
+    W = rng.normal(size=(features, units))
+    b = rng.normal(size=(units,))
+    c = rng.normal(size=(n, units))  # loss = sum(relu(x @ W + b) * c)
+    return x, W, b, c
+
+
+def _dense_loss(W, b, x, c):
+    return jnp.sum(jax.nn.relu(x @ W + b) * c)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dense_relu_backward_matches_jax_grad(seed):
+    x, W, b, c = _dense_problem(seed)
+    # d(sum(y * c))/dy = c: the gradient that reaches the layer's output.
+    grad_W, grad_b, grad_x = dense_relu_backward(x, W, b, grad_y=c)
+    with jax.enable_x64(True):
+        ref = jax.grad(_dense_loss, argnums=(0, 1, 2))(
+            jnp.float64(W), jnp.float64(b), jnp.float64(x), jnp.float64(c))
+    for ours, theirs in zip((grad_W, grad_b, grad_x), ref):
+        np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-12,
+                                   atol=1e-12)
+
+
+def test_dense_relu_backward_matches_finite_differences():
+    x, W, b, c = _dense_problem(7)
+
+    def loss(W, b, x):
+        return float(np.sum(np.maximum(x @ W + b, 0) * c))
+
+    grads = dense_relu_backward(x, W, b, grad_y=c)
+    eps = 1e-6
+    for k, array in enumerate((W, b, x)):
+        for index in np.ndindex(array.shape):
+            args = [W.copy(), b.copy(), x.copy()]
+            args[k][index] += eps
+            plus = loss(*args)
+            args[k][index] -= 2 * eps
+            minus = loss(*args)
+            numeric = (plus - minus) / (2 * eps)
+            assert grads[k][index] == pytest.approx(numeric, abs=1e-6)
+
+
+def test_dense_relu_backward_masks_units_that_are_off():
+    x, W, b, c = _dense_problem(1)
+    b = b.copy()
+    b[1] = -100.0  # unit 1 is negative for every sample: relu blocks it
+    grad_W, grad_b, _ = dense_relu_backward(x, W, b, grad_y=c)
+    assert not np.any(grad_W[:, 1]) and grad_b[1] == 0
+    # The formulas, written out: x.T @ delta and the sum over the batch.
+    delta = c * (x @ W + b > 0)
+    np.testing.assert_allclose(grad_W, sum(np.outer(x[i], delta[i])
+                                           for i in range(len(x))))
+    np.testing.assert_allclose(grad_b, delta.sum(axis=0))
+
+
+def test_dense_relu_backward_keeps_float32():
+    x, W, b, c = (a.astype(np.float32) for a in _dense_problem(2))
+    grads = dense_relu_backward(x, W, b, c)
+    assert [g.dtype for g in grads] == [np.float32] * 3
+    assert [g.shape for g in grads] == [W.shape, b.shape, x.shape]
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(x=np.zeros((5, 3))), ValueError,
+         "dense_relu_backward: expected x (batch, features), W (features, "
+         "units), b (units,) and grad_y (batch, units). Received: "
+         "x.shape=(5, 3), W.shape=(4, 3), b.shape=(3,), "
+         "grad_y.shape=(5, 3)"),
+        (dict(b=np.zeros((1, 3))), ValueError,
+         "dense_relu_backward: b must have rank 1. Received: "
+         "b.shape=(1, 3)"),
+        (dict(grad_y=np.zeros((4, 3))), ValueError, "grad_y.shape=(4, 3)"),
+        (dict(W=np.array([["a"] * 3] * 4)), TypeError,
+         "dense_relu_backward: W must hold integers or floats. Received: "
+         "W.dtype=<U1"),
+    ],
+)
+def test_dense_relu_backward_bad_input(change, error, message):
+    x, W, b, c = _dense_problem()
+    args = dict(dict(x=x, W=W, b=b, grad_y=c), **change)
+    with pytest.raises(error, match=re.escape(message)):
+        dense_relu_backward(**args)

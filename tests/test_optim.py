@@ -1,6 +1,9 @@
 """Update rules against keras.optimizers.SGD and hand-computed descents."""
 
+import importlib.util
+import inspect
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +11,7 @@ import pytest
 import dlpy  # noqa: F401  (sets KERAS_BACKEND before keras is imported)
 from dlpy.optim import descend, momentum_step, sgd_step
 
-keras = pytest.importorskip("keras")
+import keras  # noqa: E402, I001  (a hard dependency: imported, not skipped)
 
 STEPS = 5
 
@@ -190,3 +193,30 @@ BAD_INPUTS = [
 def test_bad_input_raises_with_a_clear_message(fn, args, error, message):
     with pytest.raises(error, match=f"^{re.escape(message)}$"):
         fn(*args)
+
+
+# --- What the book shows: the teaching core of each rule --------------------
+
+
+def _teaching_core(function) -> str:
+    """The listing that ``literalinclude :teaching-core:`` prints."""
+    path = Path(__file__).resolve().parents[1] / "book/_ext/teaching_core.py"
+    spec = importlib.util.spec_from_file_location("_teaching_core", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.teaching_core(inspect.getsource(function))
+
+
+def test_the_book_shows_the_update_rules_without_their_checks():
+    assert _teaching_core(momentum_step) == (
+        "def momentum_step(\n"
+        "    w, velocity, g, learning_rate: float, momentum: float\n"
+        ") -> tuple[np.ndarray, np.ndarray]:\n"
+        "    velocity = momentum * velocity - learning_rate * g\n"
+        "    w = w + velocity\n"
+        "    return w, velocity\n"
+    )
+    assert _teaching_core(sgd_step) == (
+        "def sgd_step(w, g, learning_rate: float) -> np.ndarray:\n"
+        "    return w - learning_rate * g\n"
+    )

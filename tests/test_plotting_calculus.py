@@ -149,6 +149,46 @@ def test_plot_loss_curve_numbers_epochs_from_one():
     plt.close(fig)
 
 
+def test_plot_momentum_sweep_one_marker_per_run_by_outcome():
+    momenta = [0.0, 0.3, 0.6, 0.9]
+    finals = [1.3, 1.3, -1.5, -1.2]
+    outcomes = ["local", "local", "global", "moving"]
+    fig = calculus.plot_momentum_sweep(
+        momenta, finals, outcomes, {"global": -1.48, "local": 1.33},
+        categories=["local", "global", "moving"])
+    ax = fig.axes[0]
+    for label, xs, ys in [("local", [0.0, 0.3], [1.3, 1.3]),
+                          ("global", [0.6], [-1.5]),
+                          ("moving", [0.9], [-1.2])]:
+        (line,) = [line for line in ax.lines[2:]
+                   if line.get_label() == label]
+        np.testing.assert_allclose(line.get_xdata(), xs)
+        np.testing.assert_allclose(line.get_ydata(), ys)
+    minima = ax.lines[:2]
+    assert [line.get_ydata()[0] for line in minima] == [-1.48, 1.33]
+    # The right-hand axis names the minima at their heights.
+    right = fig.axes[1]
+    assert [t.get_text() for t in right.get_yticklabels()] == ["global",
+                                                               "local"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "local", "global", "moving"]
+
+
+def test_plot_outcome_grid_colours_each_cell_by_its_outcome():
+    outcomes = [["a", "b", "b"], ["c", "a", "b"]]
+    fig = calculus.plot_outcome_grid([0.0, 0.5, 0.9], [0.1, 0.2], outcomes,
+                                     categories=["b", "a", "c"])
+    ax = fig.axes[0]
+    codes = ax.collections[0].get_array()
+    np.testing.assert_array_equal(codes, [[1, 0, 0], [2, 1, 0]])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["b", "a", "c"]
+    # Cells are centred on the settings: the edges sit halfway between.
+    coords = ax.collections[0].get_coordinates()
+    np.testing.assert_allclose(coords[0, :, 0], [-0.25, 0.25, 0.7, 1.1])
+    np.testing.assert_allclose(coords[:, 0, 1], [0.05, 0.15, 0.25])
+
+
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
@@ -189,6 +229,18 @@ def test_plot_loss_curve_numbers_epochs_from_one():
          r"plot_local_global: paths must not be empty"),
         (lambda: calculus.plot_loss_curve([[0.1, 0.2]] * 2), ValueError,
          r"plot_loss_curve: losses must have shape"),
+        (lambda: calculus.plot_momentum_sweep([0.1, 0.2], [1.0], ["a"], {}),
+         ValueError, r"plot_momentum_sweep: momenta, finals and outcomes "
+         r"must have the same length\. Received: len\(momenta\)=2, "
+         r"len\(finals\)=1, len\(outcomes\)=1"),
+        (lambda: calculus.plot_momentum_sweep([0.1], [1.0], ["a"], {},
+                                              categories=["b"]),
+         ValueError, r"plot_momentum_sweep: every outcome must be one of "
+         r"categories\. Received: outcomes not in categories: \['a'\]"),
+        (lambda: calculus.plot_outcome_grid([0, 1], [0], [["a"]]),
+         ValueError, r"plot_outcome_grid: outcomes must have shape "
+         r"\(len\(y_values\), len\(x_values\)\) = \(1, 2\)\. "
+         r"Received: outcomes\.shape=\(1, 1\)"),
     ],
 )
 def test_bad_input_is_rejected(call, error, match):

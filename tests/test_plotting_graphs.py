@@ -182,3 +182,134 @@ def test_bad_input_is_rejected(loss, kwargs, error, match):
 def test_graph_layout_rejects_non_values():
     with pytest.raises(TypeError, match=r"graph_layout: root must be"):
         graphs.graph_layout([1, 2])
+
+
+# --- The graph of a whole model (2.4.4) and the training loop (2.5) -------
+
+
+@pytest.fixture(scope="module")
+def keras_model():
+    from dlpy import training
+
+    return training.build_model()
+
+
+def test_model_graph_walks_the_keras_model(keras_model):
+    graph = graphs.model_graph(keras_model, loss="xent")
+    # input -> Dense(relu) -> Dense(softmax) -> loss, one op per step.
+    assert graph.chain == ["x", "matmul 1", "+ 1", "relu 1", "matmul 2",
+                           "+ 2", "softmax 2", "loss"]
+    weights = {name: detail for name, (kind, detail) in graph.nodes.items()
+               if kind == "weight"}
+    # The shapes come from the layers' own variables.
+    expected = {f"{name}{i}": str(tuple(v.shape))
+                for i, layer in enumerate(keras_model.layers, start=1)
+                for name, v in (("W", layer.kernel), ("b", layer.bias))}
+    assert weights == expected == {"W1": "(784, 512)", "b1": "(512,)",
+                                   "W2": "(512, 10)", "b2": "(10,)"}
+    # Each weight is an operand of exactly the operation that uses it.
+    operands = {(src, dst) for src, dst, _ in graph.edges}
+    assert {("W1", "matmul 1"), ("b1", "+ 1"), ("W2", "matmul 2"),
+            ("b2", "+ 2"), ("y_true", "loss"),
+            ("softmax 2", "loss")} <= operands
+    assert graph.nodes["loss"] == ("op", "xent")
+    assert graph.nodes["x"] == ("input", "(n, 784)")
+
+
+def test_model_graph_reads_a_naive_model_the_same_way(keras_model):
+    import numpy as np
+
+    from dlpy import training
+
+    naive = training.build_naive_model(np.random.default_rng(0))
+    assert graphs.model_graph(naive) == graphs.model_graph(keras_model)
+
+
+def test_model_graph_follows_the_layers_it_is_given():
+    import numpy as np
+    from types import SimpleNamespace as Layer
+
+    def tanh(z):
+        return np.tanh(z)
+
+    layers = [Layer(W=np.zeros((2, 3)), b=np.zeros(3), activation=tanh)
+              for _ in range(3)]
+    layers[0].W = np.zeros((5, 3))
+    graph = graphs.model_graph(Layer(layers=layers))
+    assert graph.chain.count("tanh 3") == 1 and len(graph.chain) == 11
+    assert graph.nodes["W1"] == ("weight", "(5, 3)")
+
+
+def test_plot_model_graph_draws_each_node_and_dependency(keras_model):
+    fig = graphs.plot_model_graph(keras_model, loss="xent")
+    graph = graphs.model_graph(keras_model)
+    ax = fig.axes[0]
+    boxes = {p.get_gid() for p in _with_gid(ax.patches, "node:")}
+    assert boxes == {f"node:{name}" for name in graph.nodes}
+    assert len(_with_gid(ax.patches, "edge:")) == len(graph.edges) == 12
+    labels = [t.get_text() for t in _with_gid(ax.texts, "edge-label:")]
+    assert labels == ["(n, 784)", "(n, 512)", "(n, 512)", "(n, 512)",
+                      "(n, 10)", "(n, 10)", "(n, 10)"]
+    assert _by_gid(ax.texts, "node-detail:loss").get_text() == "xent"
+    # Weights sit above the operation that uses them.
+    for i in (1, 2):
+        w = _by_gid(ax.patches, f"node:W{i}").get_bbox()
+        op = _by_gid(ax.patches, f"node:matmul {i}").center
+        assert w.y0 > op[1] and w.x0 < op[0] < w.x1
+
+
+def test_model_graph_rejects_other_models():
+    from types import SimpleNamespace as Layer
+
+    with pytest.raises(TypeError, match="model must have a non-empty list"):
+        graphs.model_graph(Layer(layers=[]))
+    with pytest.raises(TypeError, match="layer 0 must be a dense layer"):
+        graphs.model_graph(Layer(layers=[Layer(units=3)]))
+
+
+def test_plot_training_loop_names_each_object(keras_model):
+    import numpy as np
+
+    from dlpy import training
+
+    x = np.zeros((6, 784), np.float32)
+    fig = graphs.plot_training_loop({
+        "Keras": {"data": x, "model": keras_model,
+                  "loss": "sparse_categorical_crossentropy",
+                  "optimizer": "adam"},
+        "dlpy": {"data": training.BatchGenerator(x, np.zeros(6), 2),
+                 "model": training.build_naive_model(
+                     np.random.default_rng(0)),
+                 "loss": training.sparse_categorical_crossentropy,
+                 "optimizer": training.train_step},
+    })
+    ax = fig.axes[0]
+    text = {role: _by_gid(ax.texts, f"role-text:{role}").get_text()
+            for role in graphs.LOOP_ROLES}
+    assert text == {
+        "data": "Keras: array (6, 784)\ndlpy: BatchGenerator",
+        "model": "Keras: Sequential\ndlpy: NaiveSequential",
+        "loss": 'Keras: "sparse_categorical_crossentropy"\n'
+                "dlpy: sparse_categorical_crossentropy()",
+        "optimizer": 'Keras: "adam"\ndlpy: train_step()',
+    }
+    flows = {p.get_gid() for p in _with_gid(ax.patches, "flow:")}
+    # One loop model -> loss -> optimizer -> model, fed by the data.
+    assert flows == {"flow:data->model", "flow:data->loss",
+                     "flow:model->loss", "flow:loss->optimizer",
+                     "flow:optimizer->model"}
+    assert len(_with_gid(ax.patches, "role:")) == 4
+
+
+@pytest.mark.parametrize(
+    "implementations, error, match",
+    [
+        ([], TypeError, "implementations must map a name to a mapping"),
+        ({}, ValueError, "implementations must not be empty"),
+        ({"a": {"data": 1, "model": 2}}, ValueError,
+         r"implementation 'a' lacks the roles \['loss', 'optimizer'\]"),
+    ],
+)
+def test_plot_training_loop_bad_input(implementations, error, match):
+    with pytest.raises(error, match=f"plot_training_loop: {match}"):
+        graphs.plot_training_loop(implementations)

@@ -5,6 +5,10 @@ optimizer defaults, and ``jax.grad`` of a loss written independently here
 (from logits with log-sum-exp, not from clipped probabilities).
 """
 
+import importlib.util
+import inspect
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -264,8 +268,9 @@ def test_fit_one_full_batch_step_is_one_sgd_step():
     images, labels = _tiny_batch()
     weights = model.weights
     grads = jax.grad(_reference_loss)(weights, images, labels)
-    history = training.fit(model, images, labels, epochs=1,
-                           batch_size=len(images), learning_rate=0.1)
+    history = training.fit(model, images, labels, np.random.default_rng(0),
+                           epochs=1, batch_size=len(images),
+                           learning_rate=0.1)
     assert len(history) == 1
     assert history[0] == pytest.approx(
         float(_reference_loss(weights, images, labels)), rel=1e-5
@@ -278,8 +283,9 @@ def test_fit_one_full_batch_step_is_one_sgd_step():
 def test_fit_lowers_the_loss_and_prints(capsys):
     model = _tiny_model()
     images, labels = _tiny_batch(n=40)
-    history = training.fit(model, images, labels, epochs=4, batch_size=16,
-                           learning_rate=0.5, verbose=True)
+    history = training.fit(model, images, labels, np.random.default_rng(0),
+                           epochs=4, batch_size=16, learning_rate=0.5,
+                           verbose=True)
     assert len(history) == 4
     assert history[-1] < history[0]
     lines = capsys.readouterr().out.splitlines()
@@ -293,12 +299,54 @@ def test_fit_lowers_the_loss_and_prints(capsys):
         (dict(epochs=0), ValueError, "fit: epochs must be >= 1"),
         (dict(epochs=2.0), TypeError, "fit: epochs must be an int"),
         (dict(batch_size=0), ValueError, "batch_size must be >= 1"),
+        (dict(rng=0), TypeError,
+         r"fit: rng must be a np.random.Generator, e.g. "
+         r"np.random.default_rng\(0\). Received: rng=0"),
+        (dict(rng=None), TypeError, "fit: rng must be a np.random.Generator"),
     ],
 )
 def test_fit_bad_input(kwargs, error, match):
     images, labels = _tiny_batch()
+    kwargs = dict(dict(rng=np.random.default_rng(0)), **kwargs)
     with pytest.raises(error, match=match):
         training.fit(_tiny_model(), images, labels, **kwargs)
+
+
+def test_fit_is_reproducible_for_a_seed_and_depends_on_it():
+    images, labels = _tiny_batch(n=40)
+    runs = []
+    for seed in (0, 0, 1):
+        model = _tiny_model()
+        history = training.fit(model, images, labels,
+                               np.random.default_rng(seed), epochs=3,
+                               batch_size=8, learning_rate=0.5)
+        runs.append((history, [np.asarray(w) for w in model.weights]))
+    (h0, w0), (h0_again, w0_again), (h1, w1) = runs
+    assert h0 == h0_again
+    for a, b in zip(w0, w0_again):
+        np.testing.assert_array_equal(a, b)
+    # Another seed cuts other batches, so the run ends elsewhere.
+    assert not all(np.array_equal(a, b) for a, b in zip(w0, w1))
+
+
+def test_fit_walks_the_batches_that_the_generator_draws(monkeypatch):
+    """fit uses rng exactly as BatchGenerator does, one draw per epoch."""
+    images, labels = _tiny_batch(n=10)
+    seen = []
+
+    def record(model, weights, images_batch, labels_batch, learning_rate):
+        seen.append(np.asarray(images_batch).copy())
+        return weights, 0.0
+
+    monkeypatch.setattr(training, "train_step", record)
+    training.fit(_tiny_model(), images, labels, np.random.default_rng(5),
+                 epochs=2, batch_size=4)
+    expected = training.BatchGenerator(images, labels, 4,
+                                       np.random.default_rng(5))
+    reference = [x for _ in range(2) for x, _ in expected]
+    assert len(seen) == len(reference) == 6
+    for got, want in zip(seen, reference):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_predict_and_evaluate_match_numpy():
@@ -333,6 +381,52 @@ def test_batch_generator_covers_all_samples(n, batch_size, sizes):
     assert len(list(batches)) == len(sizes)  # can be iterated again
 
 
+def _epochs(batches, count):
+    """The order of the labels (= sample indices) in ``count`` epochs."""
+    return [np.concatenate([y for _, y in batches]) for _ in range(count)]
+
+
+@pytest.mark.parametrize("n, batch_size", [(10, 3), (128, 32), (7, 7)])
+def test_shuffled_batches_see_every_sample_once_per_epoch(n, batch_size):
+    images = np.arange(n * 2).reshape(n, 2)
+    labels = np.arange(n)
+    batches = training.BatchGenerator(images, labels, batch_size,
+                                      rng=np.random.default_rng(0))
+    for epoch in _epochs(batches, 3):
+        assert sorted(epoch.tolist()) == list(range(n))
+    # images and labels stay paired: row i of images is (2i, 2i + 1).
+    for x, y in batches:
+        np.testing.assert_array_equal(x[:, 0], 2 * y)
+        assert len(x) <= batch_size
+
+
+def test_shuffled_order_changes_between_epochs():
+    labels = np.arange(100)
+    batches = training.BatchGenerator(labels[:, None], labels, 10,
+                                      rng=np.random.default_rng(0))
+    first, second, third = _epochs(batches, 3)
+    assert not np.array_equal(first, second)
+    assert not np.array_equal(second, third)
+    assert not np.array_equal(first, labels)  # not the stored order
+
+
+def test_shuffled_order_is_fixed_by_the_seed():
+    labels = np.arange(50)
+
+    def orders(seed):
+        batches = training.BatchGenerator(labels[:, None], labels, 8,
+                                          rng=np.random.default_rng(seed))
+        return _epochs(batches, 2)
+
+    for a, b in zip(orders(3), orders(3)):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(orders(3)[0], orders(4)[0])
+    # The reference: one permutation per epoch, drawn in turn.
+    rng = np.random.default_rng(3)
+    for got in orders(3):
+        np.testing.assert_array_equal(got, rng.permutation(50))
+
+
 @pytest.mark.parametrize(
     "args, error, match",
     [
@@ -343,6 +437,9 @@ def test_batch_generator_covers_all_samples(n, batch_size, sizes):
          "batch_size must be >= 1"),
         ((np.zeros((3, 2)), np.zeros(3), 2.5), TypeError,
          "batch_size must be an int"),
+        ((np.zeros((3, 2)), np.zeros(3), 2, 0), TypeError,
+         r"rng must be a np.random.Generator \(e.g. "
+         r"np.random.default_rng\(0\)\) or None. Received: rng=0"),
     ],
 )
 def test_batch_generator_bad_input(args, error, match):
@@ -370,8 +467,46 @@ def test_scratch_model_reaches_92_percent(mnist_data):
     (x_train, y_train), (x_test, y_test) = mnist_data
     model = training.build_naive_model(np.random.default_rng(0))
     history = training.fit(model, training.preprocess(x_train), y_train,
-                           epochs=5, batch_size=128, learning_rate=0.1)
+                           np.random.default_rng(0), epochs=5,
+                           batch_size=128, learning_rate=0.1)
     assert history == sorted(history, reverse=True)
     accuracy = training.evaluate(model, training.preprocess(x_test),
                                  y_test)
     assert accuracy >= 0.92
+
+
+# ------------------------------------- what the book shows of each listing
+
+
+def _teaching_core(obj) -> str:
+    """The listing that ``literalinclude :teaching-core:`` prints."""
+    path = Path(__file__).resolve().parents[1] / "book/_ext/teaching_core.py"
+    spec = importlib.util.spec_from_file_location("_teaching_core", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.teaching_core(inspect.getsource(obj))
+
+
+@pytest.mark.parametrize("obj", [
+    training.NaiveDense, training.NaiveSequential, training.BatchGenerator,
+    training.build_naive_model, training.sparse_categorical_crossentropy,
+    training.train_step, training.fit, training.evaluate,
+])
+def test_the_book_listings_keep_the_logic_and_drop_the_checks(obj):
+    core = _teaching_core(obj)
+    assert "raise" not in core and '"""' not in core
+    full = inspect.getsource(obj)
+    assert len(core.splitlines()) < len(full.splitlines())
+
+
+def test_the_train_step_listing_is_the_update():
+    core = _teaching_core(training.train_step)
+    assert core.splitlines()[3:] == [
+        "    loss, gradients = jax.value_and_grad(loss_fn)(",
+        "        weights, model, images, labels",
+        "    )",
+        "    new_weights = [w - learning_rate * g",
+        "                   for w, g in zip(weights, gradients)]",
+        "    return new_weights, loss",
+    ]
+    assert core.startswith("@functools.partial(jax.jit, static_argnums=0)")

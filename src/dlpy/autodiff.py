@@ -9,6 +9,10 @@ every edge leaving it, of the local derivative times the gradient of the
 node at the other end. Modern frameworks (JAX, TensorFlow, PyTorch) do the
 same, over tensors instead of scalars.
 
+The same chain rule, written once for whole tensors instead of once per
+scalar, is :func:`dense_relu_backward`: the backward pass of one ``Dense``
+layer with a relu, the bridge between the scalar graphs and ``jax.grad``.
+
 Convention: ``abs`` has no derivative at 0; like ``jax.grad(jnp.abs)`` we
 use 1 there (the slope for ``x >= 0``). Any value between -1 and 1 would
 be a valid choice (PyTorch and TensorFlow use 0).
@@ -21,7 +25,9 @@ from __future__ import annotations
 import numbers
 from typing import NamedTuple
 
-__all__ = ["Edge", "Value", "chapter_example"]
+import numpy as np
+
+__all__ = ["Edge", "Value", "chapter_example", "dense_relu_backward"]
 
 
 class Edge(NamedTuple):
@@ -247,3 +253,95 @@ def chapter_example() -> dict[str, Value]:
         "x": x, "w": w, "b": b, "y_true": y_true,
         "x1": x1, "x2": x2, "loss": loss,
     }
+
+
+# --- The same chain rule at tensor level: one Dense layer ---------------------
+
+
+def _check_dense(fn: str, x, W, b, grad_y) -> list[np.ndarray]:
+    """Convert the four arrays to floats and check that their shapes fit.
+
+    Named ``_check_*`` so that the book's ``:teaching-core:`` listings leave
+    the call out, with the other checks.
+    """
+    arrays = {"x": x, "W": W, "b": b, "grad_y": grad_y}
+    converted = []
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{fn}: {name} must hold integers or floats. "
+                f"Received: {name}.dtype={array.dtype}"
+            )
+        converted.append(array.astype(np.result_type(array, np.float32)))
+    x, W, b, grad_y = converted
+    expected = {"x": 2, "W": 2, "b": 1, "grad_y": 2}
+    for (name, ndim), array in zip(expected.items(), converted):
+        if array.ndim != ndim:
+            raise ValueError(
+                f"{fn}: {name} must have rank {ndim}. "
+                f"Received: {name}.shape={array.shape}"
+            )
+    if not (x.shape[1] == W.shape[0] and b.shape[0] == W.shape[1]
+            and grad_y.shape == (x.shape[0], W.shape[1])):
+        raise ValueError(
+            f"{fn}: expected x (batch, features), W (features, units), "
+            "b (units,) and grad_y (batch, units). Received: "
+            f"x.shape={x.shape}, W.shape={W.shape}, b.shape={b.shape}, "
+            f"grad_y.shape={grad_y.shape}"
+        )
+    return converted
+
+
+def dense_relu_backward(x, W, b, grad_y):
+    """Backpropagate through one layer ``y = relu(x @ W + b)``, by hand.
+
+    Given ``grad_y``, the gradient of a scalar loss with respect to the
+    layer's output ``y`` (one row per sample of the batch), return the
+    gradients of the same loss with respect to ``W``, ``b`` and ``x``. Each
+    is the chain rule of :meth:`Value.backward`, applied to every entry at
+    once::
+
+        z = x @ W + b              # the pre-activation, recomputed
+        delta = grad_y * (z > 0)   # grad wrt z: the relu passes or blocks
+        grad_W = x.T @ delta       # one outer product per sample, summed
+        grad_b = delta.sum(axis=0) # b is added to every row: sum the rows
+        grad_x = delta @ W.T       # what flows on to the layer below
+
+    The relu's derivative at 0 is taken to be 0, as ``jax.grad`` does.
+
+    Introduced in section 2.4.4.
+
+    Args:
+        x: the layer's input, shape ``(batch, features)``.
+        W: the kernel, shape ``(features, units)``.
+        b: the bias, shape ``(units,)``.
+        grad_y: the loss's gradient with respect to the output, shape
+            ``(batch, units)``.
+
+    Returns:
+        ``(grad_W, grad_b, grad_x)``, NumPy arrays shaped like ``W``,
+        ``b`` and ``x``.
+
+    Raises:
+        TypeError: if an argument does not hold numbers.
+        ValueError: if the shapes do not fit together.
+
+    Example:
+        >>> x = np.array([[1.0, 2.0]])
+        >>> W = np.array([[1.0, -1.0], [1.0, -1.0]])
+        >>> grad_W, grad_b, grad_x = dense_relu_backward(
+        ...     x, W, np.zeros(2), grad_y=np.ones((1, 2)))
+        >>> grad_W  # the second unit is off (z < 0): no gradient
+        array([[1., 0.],
+               [2., 0.]])
+        >>> grad_b, grad_x
+        (array([1., 0.]), array([[1., 1.]]))
+    """
+    x, W, b, grad_y = _check_dense("dense_relu_backward", x, W, b, grad_y)
+    z = x @ W + b
+    delta = grad_y * (z > 0)
+    grad_W = x.T @ delta
+    grad_b = delta.sum(axis=0)
+    grad_x = delta @ W.T
+    return grad_W, grad_b, grad_x

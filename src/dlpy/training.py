@@ -331,15 +331,25 @@ def build_naive_model(rng: np.random.Generator) -> NaiveSequential:
 
 
 class BatchGenerator:
-    """Mini-batches of ``(images, labels)`` in order, last one partial.
+    """Mini-batches of ``(images, labels)``, reshuffled at every pass.
+
+    Each ``for`` loop over the generator is one epoch. With a random
+    generator ``rng``, every epoch visits the samples in a new random order
+    (``rng.permutation``), so each batch is a random draw from the data and
+    no two epochs cut the same batches; with ``rng=None`` the samples come
+    in their stored order (useful to predict or evaluate). Every sample
+    appears exactly once per epoch; the last batch may be smaller.
 
     Args:
         images: array of samples, first axis = sample.
         labels: array of labels, same length as ``images``.
         batch_size: samples per batch (the last batch may be smaller).
+        rng: a ``np.random.Generator`` that shuffles each epoch, e.g.
+            ``np.random.default_rng(0)``, or ``None`` to keep the order.
 
     Raises:
-        TypeError: if ``batch_size`` is not an int.
+        TypeError: if ``batch_size`` is not an int or ``rng`` is neither a
+            ``np.random.Generator`` nor ``None``.
         ValueError: if ``batch_size`` < 1 or the lengths differ.
 
     Introduced in section 2.5.
@@ -348,9 +358,14 @@ class BatchGenerator:
         >>> batches = BatchGenerator(np.zeros((5, 2)), np.arange(5), 2)
         >>> len(batches), [labels.tolist() for _, labels in batches]
         (3, [[0, 1], [2, 3], [4]])
+        >>> shuffled = BatchGenerator(np.zeros((5, 2)), np.arange(5), 2,
+        ...                           rng=np.random.default_rng(0))
+        >>> sorted(np.concatenate([y for _, y in shuffled]).tolist())
+        [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, images, labels, batch_size: int = 128):
+    def __init__(self, images, labels, batch_size: int = 128,
+                 rng: np.random.Generator | None = None):
         if len(images) != len(labels):
             raise ValueError(
                 "BatchGenerator: images and labels must have the same "
@@ -369,17 +384,27 @@ class BatchGenerator:
                 "BatchGenerator: batch_size must be >= 1. "
                 f"Received: batch_size={batch_size}"
             )
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                "BatchGenerator: rng must be a np.random.Generator (e.g. "
+                f"np.random.default_rng(0)) or None. Received: rng={rng!r}"
+            )
         self.images = images
         self.labels = labels
         self.batch_size = int(batch_size)
+        self.rng = rng
 
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)  # ceiling division
 
     def __iter__(self) -> Iterator:
-        for start in range(0, len(self.images), self.batch_size):
-            stop = start + self.batch_size
-            yield self.images[start:stop], self.labels[start:stop]
+        if self.rng is None:
+            order = np.arange(len(self.images))  # the stored order
+        else:
+            order = self.rng.permutation(len(self.images))  # a new shuffle
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start:start + self.batch_size]
+            yield self.images[batch], self.labels[batch]
 
 
 def sparse_categorical_crossentropy(y_true, y_pred):
@@ -448,19 +473,22 @@ def train_step(model: NaiveSequential, weights, images, labels,
     return new_weights, loss
 
 
-def fit(model: NaiveSequential, images, labels, epochs: int = 5,
-        batch_size: int = 128, learning_rate: float = 0.1,
+def fit(model: NaiveSequential, images, labels, rng: np.random.Generator,
+        epochs: int = 5, batch_size: int = 128, learning_rate: float = 0.1,
         verbose: bool = False) -> list[float]:
-    """Train ``model`` in place with mini-batch SGD.
+    """Train ``model`` in place with mini-batch SGD on shuffled batches.
 
-    Each epoch walks through the data in order, one :func:`train_step` per
-    batch of :class:`BatchGenerator`, and the model keeps the final
-    weights.
+    Each epoch draws a new random order of the samples from ``rng`` (see
+    :class:`BatchGenerator`) and takes one :func:`train_step` per batch;
+    the model keeps the final weights. The same seed gives the same
+    batches, hence the same training run.
 
     Args:
         model: the :class:`NaiveSequential` to train.
         images: float32 ``(n, 784)``, e.g. from :func:`preprocess`.
         labels: integer labels ``(n,)``.
+        rng: a ``np.random.Generator`` that shuffles the samples at every
+            epoch, e.g. ``np.random.default_rng(0)``.
         epochs: passes over the data.
         batch_size: samples per step.
         learning_rate: SGD step size.
@@ -470,10 +498,19 @@ def fit(model: NaiveSequential, images, labels, epochs: int = 5,
         The average loss of each epoch (over its samples).
 
     Raises:
-        TypeError: if ``epochs`` is not an int.
+        TypeError: if ``epochs`` is not an int or ``rng`` is not a
+            ``np.random.Generator``.
         ValueError: if ``epochs`` < 1 (batch checks: see BatchGenerator).
 
     Introduced in section 2.5.
+
+    Example:
+        >>> model = build_naive_model(np.random.default_rng(0))
+        >>> images = np.random.default_rng(1).random((64, 784), "float32")
+        >>> history = fit(model, images, np.arange(64) % 10,
+        ...               np.random.default_rng(2), epochs=2, batch_size=32)
+        >>> len(history)
+        2
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(
@@ -481,12 +518,17 @@ def fit(model: NaiveSequential, images, labels, epochs: int = 5,
         )
     if epochs < 1:
         raise ValueError(f"fit: epochs must be >= 1. Received: {epochs}")
-    batches = BatchGenerator(images, labels, batch_size)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "fit: rng must be a np.random.Generator, e.g. "
+            f"np.random.default_rng(0). Received: rng={rng!r}"
+        )
+    batches = BatchGenerator(images, labels, batch_size, rng)
     weights = model.weights
     history = []
     for epoch in range(epochs):
         total = 0.0
-        for images_batch, labels_batch in batches:
+        for images_batch, labels_batch in batches:  # a new order each time
             weights, loss = train_step(model, weights, images_batch,
                                        labels_batch, learning_rate)
             total += loss * len(images_batch)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 from dlpy.plotting.style import COLORS, new_figure
 
@@ -28,6 +30,8 @@ __all__ = [
     "plot_function_with_tangent",
     "plot_local_global",
     "plot_loss_curve",
+    "plot_momentum_sweep",
+    "plot_outcome_grid",
     "plot_slopes",
 ]
 
@@ -657,6 +661,181 @@ def plot_local_global(
             markerfacecolor="none", color=COLORS["ink"], label="start")
     _style_axes(ax, "parameter w", "loss")
     ax.legend(loc="best", frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def _category_colors(name: str, outcomes, categories=None) -> dict:
+    """One colour per outcome: in the order of ``categories`` if given,
+    else in order of first appearance."""
+    order = list(dict.fromkeys(outcomes)) if categories is None else [
+        str(c) for c in categories]
+    unknown = sorted(set(outcomes) - set(order))
+    if unknown:
+        raise ValueError(
+            f"{name}: every outcome must be one of categories. "
+            f"Received: outcomes not in categories: {unknown}"
+        )
+    return {outcome: COLORS[_PATH_COLORS[k % len(_PATH_COLORS)]]
+            for k, outcome in enumerate(order)}
+
+
+def plot_momentum_sweep(
+    momenta,
+    finals,
+    outcomes: Sequence[str],
+    minima: Mapping[str, float],
+    *,
+    categories: Sequence[str] | None = None,
+    title: str | None = None,
+):
+    """Draw where a descent ends as a function of its momentum.
+
+    One marker per run, at ``(momentum, final position)``, coloured by the
+    run's outcome (e.g. ``"global minimum"``, ``"local minimum"``, ``"not
+    settled"``) as the book classified it; a dashed line marks each
+    minimum. Used to show how sensitive escaping a local minimum is to the
+    momentum.
+
+    Introduced in section 2.4.3.
+
+    Args:
+        momenta: the momentum of each run, shape ``(runs,)``.
+        finals: the final position of each run, shape ``(runs,)``.
+        outcomes: the outcome of each run, one string per run.
+        minima: maps a label to the position of a minimum.
+        categories: the possible outcomes, in the order their colours and
+            legend entries are assigned; by default, the order in which
+            they first appear in ``outcomes``.
+        title: optional axes title.
+
+    Returns:
+        A ``matplotlib.figure.Figure``: one horizontal line per minimum
+        (labelled with its key, which also names a tick of the right-hand
+        axis), then one line of markers per category (labelled with it).
+
+    Raises:
+        ValueError: if the three sequences differ in length or are empty,
+            or an outcome is not one of ``categories``.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig = plot_momentum_sweep([0.0, 0.5], [1.0, -1.0],
+        ...                           ["right", "left"], {"left": -1.0})
+        >>> [line.get_label() for line in fig.axes[0].lines]
+        ['left', 'right', 'left']
+        >>> plt.close(fig)
+    """
+    name = "plot_momentum_sweep"
+    x = _as_path(name, momenta, 1, arg="momenta")
+    y = _as_path(name, finals, 1, arg="finals")
+    outcomes = [str(o) for o in outcomes]
+    if not (len(x) == len(y) == len(outcomes)):
+        raise ValueError(
+            f"{name}: momenta, finals and outcomes must have the same "
+            f"length. Received: len(momenta)={len(x)}, "
+            f"len(finals)={len(y)}, len(outcomes)={len(outcomes)}"
+        )
+    colors = _category_colors(name, outcomes, categories)
+    fig, ax = new_figure(6.4, 3.8)
+    for label, position in minima.items():
+        ax.axhline(float(position), color=COLORS["muted"], linestyle="--",
+                   linewidth=1, label=str(label))
+    for k, (outcome, color) in enumerate(colors.items()):
+        chosen = [i for i, o in enumerate(outcomes) if o == outcome]
+        ax.plot(x[chosen], y[chosen], linestyle="none",
+                marker="os^Dv"[k % 5], markersize=6, color=color,
+                markeredgecolor=COLORS["ink"], markeredgewidth=0.5,
+                label=outcome, zorder=3)
+    right = ax.twinx()  # name the minima on the right-hand axis
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks([float(v) for v in minima.values()],
+                     [str(k) for k in minima], fontsize=8)
+    right.spines["top"].set_visible(False)
+    _style_axes(ax, "momentum", "final position w")
+    ax.legend(handles=ax.lines[len(minima):], loc="center left",
+              frameon=True, fontsize=8)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_outcome_grid(
+    x_values,
+    y_values,
+    outcomes,
+    *,
+    xlabel: str = "momentum",
+    ylabel: str = "learning rate",
+    categories: Sequence[str] | None = None,
+    title: str | None = None,
+):
+    """Draw a map of categorical outcomes over a grid of two settings.
+
+    Cell ``[i, j]`` of ``outcomes`` is the outcome of the run with
+    ``y_values[i]`` and ``x_values[j]``; each distinct outcome gets one
+    colour and a legend entry, in the order of ``categories`` (by default,
+    of first appearance, scanning row by row).
+
+    Introduced in section 2.4.3.
+
+    Args:
+        x_values: the settings along the horizontal axis, shape ``(nx,)``.
+        y_values: the settings along the vertical axis, shape ``(ny,)``.
+        outcomes: strings, shape ``(ny, nx)``.
+        xlabel: label of the horizontal axis.
+        ylabel: label of the vertical axis.
+        categories: the possible outcomes, in colour and legend order.
+        title: optional axes title.
+
+    Returns:
+        A ``matplotlib.figure.Figure`` with one mesh (its array holds each
+        cell's category index) and one legend entry per outcome.
+
+    Raises:
+        ValueError: if ``outcomes`` does not have shape ``(ny, nx)`` or
+            holds an outcome that is not one of ``categories``.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig = plot_outcome_grid([0, 1], [0.1], [["a", "b"]])
+        >>> fig.axes[0].collections[0].get_array().tolist()
+        [[0.0, 1.0]]
+        >>> plt.close(fig)
+    """
+    name = "plot_outcome_grid"
+    x = _as_path(name, x_values, 1, arg="x_values")
+    y = _as_path(name, y_values, 1, arg="y_values")
+    grid = np.asarray(outcomes, dtype=str)
+    if grid.shape != (len(y), len(x)):
+        raise ValueError(
+            f"{name}: outcomes must have shape (len(y_values), "
+            f"len(x_values)) = {(len(y), len(x))}. "
+            f"Received: outcomes.shape={grid.shape}"
+        )
+    colors = _category_colors(name, grid.ravel().tolist(), categories)
+    index = {outcome: k for k, outcome in enumerate(colors)}
+    codes = np.vectorize(index.get)(grid).astype(float)
+
+    def edges(v):
+        if len(v) == 1:
+            return np.array([v[0] - 0.5, v[0] + 0.5])
+        mid = (v[1:] + v[:-1]) / 2
+        return np.concatenate([[2 * v[0] - mid[0]], mid,
+                               [2 * v[-1] - mid[-1]]])
+
+    fig, ax = new_figure(6.4, 3.8)
+    ax.pcolormesh(edges(x), edges(y), codes,
+                  cmap=ListedColormap(list(colors.values())),
+                  vmin=-0.5, vmax=len(colors) - 0.5, edgecolors="white",
+                  linewidth=0.3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(handles=[Patch(facecolor=c, label=o)
+                       for o, c in colors.items()],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+              fontsize=8)
     if title:
         ax.set_title(title)
     return fig
