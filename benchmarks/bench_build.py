@@ -1,0 +1,170 @@
+"""Time the builds an author runs all day; write ``_build/build-bench.json``.
+
+Everything runs on a copy of this checkout (``_build/bench-build/book``,
+sharing ``.venv``), through ``make``, exactly as an author types it:
+
+* a no-op ``make book`` (three times; the best and all runs are kept);
+* a one-sentence prose edit: ``make html``, then ``make book``;
+* an edit to ``src/dlpy/naive.py`` and one to ``src/dlpy/plotting/calculus.py``:
+  which pages re-executed;
+* a cold build (empty execution store) with ``JOBS=1`` and with ``JOBS=2``:
+  the execute stage's wall time against the sum of the pages' own
+  execution times, and the whole build's wall time.
+
+Usage: ``make bench-build`` (or ``python benchmarks/bench_build.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+WORK = REPO / "_build" / "bench-build"
+COPY = WORK / "book"
+OUT = REPO / "_build" / "build-bench.json"
+
+TARGETS = {"noop_make_book_s": 3.0, "prose_edit_html_s": 8.0,
+           "prose_edit_html_pdf_s": 25.0, "parallel_over_serial": 0.7}
+
+
+def say(message: str) -> None:
+    print(f"[bench-build] {message}", flush=True)
+
+
+def copy_checkout() -> None:
+    """Tracked and new (not ignored) files, modification times kept, so the
+    copy's ``make`` finds the shared ``.venv`` up to date."""
+    # The copy shares .venv: bring it up to date here first, so that the
+    # copy's `make` never reinstalls (and never points dlpy at the copy).
+    subprocess.run(["make", "venv"], cwd=REPO, check=True,
+                   capture_output=True)
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others",
+         "--exclude-standard"], cwd=REPO, capture_output=True, check=True
+    ).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = REPO / name
+        if source.is_file():
+            target = COPY / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target, follow_symlinks=False)
+    (COPY / ".venv").symlink_to(REPO / ".venv")
+
+
+def make(*args: str) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(["make", *args], cwd=COPY, capture_output=True,
+                          text=True)
+    elapsed = time.perf_counter() - started
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        sys.exit(f"make {' '.join(args)} failed:\n{output[-5000:]}")
+    return elapsed, output
+
+
+def executed(output: str) -> dict[str, float]:
+    return {m[1]: float(m[2]) for m in re.finditer(
+        r"\[book\] (\S+): executed in ([\d.]+) s", output)}
+
+
+def execute_wall(output: str) -> float | None:
+    match = re.search(r"execute: \d+ page\(s\) in ([\d.]+) s", output)
+    return float(match[1]) if match else None
+
+
+def edit(relpath: str, old: str, new: str) -> None:
+    path = COPY / relpath
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {relpath}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def cold(jobs: int) -> dict:
+    shutil.rmtree(COPY / "_build" / ".engine", ignore_errors=True)
+    seconds, output = make("book", f"JOBS={jobs}")
+    pages = executed(output)
+    return {"jobs": jobs, "build_wall_s": round(seconds, 2),
+            "execute_wall_s": execute_wall(output), "pages_s": pages,
+            "sum_of_pages_s": round(sum(pages.values()), 2)}
+
+
+def main() -> int:
+    result: dict = {"machine": {
+        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "platform": platform.platform()}}
+    say(f"copying the checkout to {COPY}")
+    copy_checkout()
+    store = REPO / "_build" / ".engine"
+    if store.is_dir():  # start warm: what `make book` executed here
+        shutil.copytree(store, COPY / "_build" / ".engine")
+    say("first build of the copy (executes only what is stale)")
+    make("book")
+
+    say("no-op make book, three times")
+    runs = [round(make("book")[0], 2) for _ in range(3)]
+    result["noop_make_book_s"] = min(runs)
+    result["noop_make_book_runs_s"] = runs
+
+    say("one-sentence prose edit")
+    page = "book/ch02/tensors.md"
+    heading = next(line for line in (COPY / page).read_text().splitlines()
+                   if line.startswith("## "))
+    edit(page, heading, "A sentence the build benchmark added.\n\n" + heading)
+    seconds, output = make("html")
+    result["prose_edit_html_s"] = round(seconds, 2)
+    html_pages = executed(output)
+    edit(page, "the build benchmark added.", "the build benchmark changed.")
+    seconds, output = make("book")
+    result["prose_edit_html_pdf_s"] = round(seconds, 2)
+    result["prose_edit_pages_executed"] = sorted(
+        set(html_pages) | set(executed(output)))
+
+    for name, module in (("naive_edit", "src/dlpy/naive.py"),
+                         ("calculus_edit", "src/dlpy/plotting/calculus.py")):
+        say(f"an edit to {module}")
+        path = COPY / module
+        path.write_text(path.read_text() + "\n# An edit by the build "
+                        "benchmark.\n")
+        seconds, output = make("book")
+        result[name] = {"module": module, "build_s": round(seconds, 2),
+                        "executed": sorted(executed(output))}
+
+    for jobs in (1, 2):
+        say(f"cold build, JOBS={jobs}")
+        result[f"cold_jobs{jobs}"] = cold(jobs)
+    serial, parallel = result["cold_jobs1"], result["cold_jobs2"]
+    result["parallel_over_serial"] = round(
+        parallel["execute_wall_s"] / serial["execute_wall_s"], 3)
+    result["cold_build_over_sum_of_pages"] = round(
+        parallel["build_wall_s"] / parallel["sum_of_pages_s"], 3)
+    result["targets"] = {
+        key: {"target": target, "measured": result[key],
+              "met": result[key] <= target}
+        for key, target in TARGETS.items()}
+    result["targets"]["prose_edit_executes_nothing"] = {
+        "met": result["prose_edit_pages_executed"] == []}
+
+    OUT.write_text(json.dumps(result, indent=1))
+    say(f"written {OUT}")
+    print(json.dumps({k: v for k, v in result.items()
+                      if k not in ("cold_jobs1", "cold_jobs2")}, indent=1))
+    for jobs in (1, 2):
+        run = result[f"cold_jobs{jobs}"]
+        say(f"cold JOBS={jobs}: execute {run['execute_wall_s']} s, build "
+            f"{run['build_wall_s']} s, pages' own time "
+            f"{run['sum_of_pages_s']} s")
+    return 0 if all(t["met"] for t in result["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
