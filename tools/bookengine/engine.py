@@ -164,9 +164,10 @@ class Engine:
             for page in stale:
                 self.say(f"{page.source}: stale: "
                          + "; ".join(reasons[page.docname]))
-            records = self.store.records()
-            stale.sort(key=lambda p: -(records[p.docname].run.get(
-                "seconds", 0) if p.docname in records else 1e9))
+            history = self.durations()
+            # Longest first, so the slowest page does not start last (pages
+            # never timed go first: they may well be the slow ones).
+            stale.sort(key=lambda p: -history.get(p.docname, float("inf")))
             tasks = [self.task(page) for page in stale]
             started = time.perf_counter()
             if scheduler:
@@ -187,12 +188,26 @@ class Engine:
                 self.store.put(result.page, result.source, result.notebook,
                                result.files, result.environment,
                                result.device, result.run, self.settings())
+                history[result.page] = result.run["seconds"]
+                write_atomic(self.history_path, json.dumps(history))
                 self.say(f"{page.source}: executed in "
                          f"{result.run['seconds']:.1f} s on {result.device}")
             self.say(f"execute: {len(stale)} page(s) in "
                      f"{time.perf_counter() - started:.1f} s "
                      f"({len(problems)} failed)")
         return problems
+
+    @property
+    def history_path(self) -> Path:
+        """How long each page took when it last executed: kept outside the
+        store, so the order of a cold build is informed too."""
+        return self.project.root / "_build" / ".durations.json"
+
+    def durations(self) -> dict[str, float]:
+        try:
+            return json.loads(self.history_path.read_text())
+        except (OSError, ValueError):
+            return {}
 
     def task(self, page: Page) -> Task:
         import nbformat

@@ -12,6 +12,9 @@
   outputs changed, and a page that glues values from a re-read page.
 * **Write everything.** Every page is written on every render, so a
   reference into a changed page is resolved, or reported, in all of them.
+  (Two costs of doing so are cut: each page's doctree is unpickled once per
+  build for ``{numref}``, not once per reference, and viewcode finds module
+  files without importing the modules.)
 * **The build record.** ``{build-record}`` renders the provenance the engine
   wrote as JSON.
 """
@@ -75,6 +78,58 @@ def _refuse_execution() -> None:
 
     NotebookClientCache.start_client = start_client
     NotebookClientCache._bookengine_guarded = True
+
+
+def _memoize_numref_targets() -> None:
+    """Sphinx resolves each ``{numref}`` by unpickling the whole doctree of
+    the target's page, once per reference (about half of a prose edit's
+    render time in this book). During the write phase those doctrees do not
+    change, so each is unpickled once per build and then only read."""
+    from sphinx.domains.std import StandardDomain
+
+    if getattr(StandardDomain, "_bookengine_memoized", False):
+        return
+    original = StandardDomain._resolve_numref_xref
+
+    def resolve(self, env, fromdocname, builder, *args):
+        memo = builder.__dict__.setdefault("_bookengine_doctrees", {})
+        read = env.get_doctree
+
+        def cached(docname: str):
+            if docname not in memo:
+                memo[docname] = read(docname)
+            return memo[docname]
+
+        env.get_doctree = cached
+        try:
+            return original(self, env, fromdocname, builder, *args)
+        finally:
+            del env.get_doctree
+
+    StandardDomain._resolve_numref_xref = resolve
+    StandardDomain._bookengine_memoized = True
+
+
+def _viewcode_without_imports() -> None:
+    """viewcode decides whether a module's source page is out of date by
+    *importing* the module to learn its file name (``dlpy.training`` brings
+    in Keras and JAX: seconds, on every render). Finding the module's spec
+    gives the same file name without running it."""
+    import importlib.util
+
+    from sphinx.ext import viewcode
+
+    def get_module_filename(app: Sphinx, modname: str) -> str | None:
+        if app.emit_firstresult("viewcode-find-source", modname):
+            return None
+        try:
+            spec = importlib.util.find_spec(modname)
+        except (ImportError, ValueError):
+            return None
+        return spec.origin if spec is not None and spec.has_location \
+            else None
+
+    viewcode.get_module_filename = get_module_filename
 
 
 # --------------------------------------------------------------------------
@@ -170,18 +225,16 @@ def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     return sorted(reread - set(added) - set(changed))
 
 
-def _before_read(app: Sphinx, env, docnames) -> None:
-    outputs = _plan(app).get("outputs", {})
-    seen = _state(env, "bookengine_outputs")
-    for doc in docnames:
-        seen[doc] = outputs.get(doc)
-
-
-def _note_glue_sources(app: Sphinx, doctree) -> None:
+def _note_read(app: Sphinx, doctree) -> None:
+    """After a page is read: which outputs it was read with, and which
+    pages it glues values from."""
     from myst_nb.ext.glue.utils import PendingGlueReference
 
+    env = app.env
+    _state(env, "bookengine_outputs")[env.docname] = _plan(app).get(
+        "outputs", {}).get(env.docname)
     sources = {node.refdoc for node in doctree.findall(PendingGlueReference)}
-    _state(app.env, "bookengine_glue_from")[app.env.docname] = sorted(sources)
+    _state(env, "bookengine_glue_from")[env.docname] = sorted(sources)
 
 
 def _purge(app: Sphinx, env, docname: str) -> None:
@@ -221,11 +274,12 @@ def setup(app: Sphinx) -> dict:
     # rebuild="" : the plan's path never invalidates the environment.
     app.add_config_value("bookengine_plan", "", "")
     _refuse_execution()
+    _memoize_numref_targets()
+    _viewcode_without_imports()
     app.connect("config-inited", _collect_warnings)
     app.connect("build-finished", _stop_collecting)
     app.connect("env-get-outdated", _outdated)
-    app.connect("env-before-read-docs", _before_read)
-    app.connect("doctree-read", _note_glue_sources)
+    app.connect("doctree-read", _note_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-updated", _write_everything)
     app.add_directive("build-record", BuildRecord)
