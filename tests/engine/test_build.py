@@ -274,3 +274,17 @@ def test_status_and_build_record(book) -> None:
     record = book.html("record")
     assert "Where it ran" in record and "CPU" in record
     assert "nbclient" in record  # the installed packages are listed
+
+
+def test_a_failing_hidden_claim_fails_the_build(book) -> None:
+    """Claims in the prose are backed by asserts in hidden cells: when the
+    claim stops being true, the build says which one."""
+    book.edit("book/alpha.md", "The package says",
+              "```{code-cell} ipython3\n:tags: [remove-cell]\n"
+              "assert tinypkg.VALUE > 1, 'the text says VALUE exceeds 1'\n"
+              "```\n\nThe package says")
+    code, output, _ = book.build()
+    assert code != 0
+    summary = output[output.index("BUILD FAILED"):]
+    assert ("book/alpha.md: code cell 2 raised AssertionError: the text "
+            "says VALUE exceeds 1") in summary
