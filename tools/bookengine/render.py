@@ -275,7 +275,8 @@ class Renderer:
                 self.log(f"{fmt}: up to date (nothing it reads has changed)")
                 continue
             if not wrote_record:
-                write_build_record(record_json, self.store, commit)
+                write_build_record(record_json, self.store, commit,
+                                   self.project.docnames())
                 wrote_record = True
             t0 = time.perf_counter()
             self.log(f"{fmt}: rendering ...")
@@ -330,9 +331,13 @@ def _where(record: Record) -> str:
     return where
 
 
-def write_build_record(path: Path, store: Store, commit: dict) -> None:
-    """The build record page's content, as MyST Markdown inside JSON."""
-    records = sorted(store.records().values(), key=lambda r: r.source)
+def write_build_record(path: Path, store: Store, commit: dict,
+                       order: list[str]) -> None:
+    """The build record page's content, as MyST Markdown inside JSON; pages
+    in reading order (``order``: the table of contents)."""
+    position = {page: number for number, page in enumerate(order)}
+    records = sorted(store.records().values(),
+                     key=lambda r: (position.get(r.page, len(order)), r.page))
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sha = commit.get("commit")
     lines = [
