@@ -58,6 +58,8 @@ def _refuse_execution() -> None:
     original = NotebookClientCache.start_client
 
     def start_client(self):
+        if not any(cell.cell_type == "code" for cell in self.notebook.cells):
+            return  # nothing to execute, nothing to look up
         cache = get_cache(self.nb_config.execution_cache_path)
         try:
             cache.match_cache_notebook(self.notebook)
