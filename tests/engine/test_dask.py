@@ -18,6 +18,13 @@ pytestmark = pytest.mark.slow
 TOOLS = Path(__file__).resolve().parents[2] / "tools"
 
 
+def _with_tools() -> str:
+    """This process's PYTHONPATH (the workers must run the engine's
+    environment) with the engine's package added."""
+    return os.pathsep.join(p for p in [str(TOOLS),
+                                       os.environ.get("PYTHONPATH")] if p)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -34,7 +41,7 @@ class Cluster:
         # (it deserializes the tasks, so it imports bookengine).
         self._start("scheduler", ["--host", "127.0.0.1", "--port",
                                   str(self.port), "--no-dashboard"],
-                    {"PYTHONPATH": str(TOOLS)})
+                    {"PYTHONPATH": _with_tools()})
 
     def _start(self, kind: str, args: list[str], env: dict) -> None:
         log = open(self.tmp / f"{kind}-{len(self.procs)}.log", "w")
@@ -49,7 +56,7 @@ class Cluster:
                 "--name", book.root.name]
         if resources:
             args += ["--resources", resources]
-        self._start("worker", args, {"PYTHONPATH": str(TOOLS),
+        self._start("worker", args, {"PYTHONPATH": _with_tools(),
                                      "BOOKENGINE_ROOT": str(book.root),
                                      "TESTBOOK_COUNTER": str(book.counter)})
 

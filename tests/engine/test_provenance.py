@@ -108,6 +108,16 @@ def test_kept_environment_compares_only_the_project_sources(root) -> None:
     assert provenance.reasons_stale(record, now) == ["src/m.py changed"]
 
 
+def test_a_virtual_environment_inside_the_project_is_not_an_input(
+        tmp_path) -> None:
+    root = tmp_path / "book"
+    venv = root / ".venv/lib/python3.11/site-packages"
+    assert not provenance.is_recorded_input(
+        str(venv / "keras/__init__.py"), root, [str(root / ".venv")])
+    assert provenance.is_recorded_input(str(root / "src/m.py"), root,
+                                        [str(root / ".venv")])
+
+
 def test_which_files_count_as_inputs(tmp_path) -> None:
     root = tmp_path / "book"
     ignored = provenance.environment_dirs()

@@ -124,12 +124,13 @@ def environment_dirs() -> list[str]:
 
 
 def is_recorded_input(path: str, root: Path, ignored: Iterable[str]) -> bool:
-    """Whether a file the kernel touched counts as an input of the page."""
+    """Whether a file the kernel touched counts as an input of the page:
+    not a compiled module, not the operating system's, not part of the
+    interpreter or an installed distribution (``ignored``: those
+    directories, even when they sit inside the project, as ``.venv`` does)."""
     if "__pycache__" in Path(path).parts:
         return False
     real = os.path.realpath(path)
-    if real == str(root) or real.startswith(str(root) + os.sep):
-        return True
     return not any(real == d or real.startswith(d.rstrip(os.sep) + os.sep)
                    for d in (*SYSTEM_DIRS, *ignored))
 
