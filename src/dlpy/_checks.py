@@ -160,8 +160,9 @@ def integer(fn: str, name: str, value: object, minimum: int | None = None
     """``value`` as an ``int``; it must be an integer (not a bool), at
     least ``minimum`` if given."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{fn}: {name} must be an integer. "
-                        f"Received: {name}={value!r}")
+        raise TypeError(
+            f"{fn}: {name} must be an integer. "
+            f"Received: {name}={value!r} (type {type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{fn}: {name} must be >= {minimum}. "
                          f"Received: {name}={value!r}")

@@ -345,7 +345,7 @@ class BatchGenerator:
         [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, images: NDArray[Any], labels: NDArray[Any],
+    def __init__(self, images: np.ndarray, labels: np.ndarray,
                  batch_size: int = 128,
                  rng: np.random.Generator | None = None) -> None:
         if len(images) != len(labels):
@@ -364,7 +364,7 @@ class BatchGenerator:
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)  # ceiling division
 
-    def __iter__(self) -> Iterator[tuple[NDArray[Any], NDArray[Any]]]:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if self.rng is None:
             order = np.arange(len(self.images))  # the stored order
         else:
