@@ -112,15 +112,25 @@ def same_shape(fn: str, **arrays: NDArray[Any]) -> None:
                          f"the same shape. Received: {received}")
 
 
-def inner_axes(fn: str, x: NDArray[Any], y: NDArray[Any]) -> None:
-    """``x @ y`` is defined: ``x.shape[1] == y.shape[0]``."""
+def same_shape_tensors(fn: str, x: object, y: object, ndim: int) -> None:
+    """``x`` and ``y`` are numeric NumPy arrays of rank ``ndim`` and of
+    one shape."""
+    same_shape(fn, x=tensor(fn, "x", x, ndim), y=tensor(fn, "y", y, ndim))
+
+
+def matmul_operands(fn: str, x: object, y: object, y_ndim: int) -> None:
+    """``x`` is a numeric matrix and ``y`` a numeric array of rank
+    ``y_ndim`` with ``x.shape[1] == y.shape[0]``, so ``x @ y`` is defined."""
+    x, y = tensor(fn, "x", x, 2), tensor(fn, "y", y, y_ndim)
     if x.shape[1] != y.shape[0]:
         raise ValueError(f"{fn}: x.shape[1] must equal y.shape[0]. "
                          f"Received: x.shape={x.shape}, y.shape={y.shape}")
 
 
-def broadcastable(fn: str, x: NDArray[Any], y: NDArray[Any]) -> None:
-    """``x`` and ``y`` broadcast to one shape."""
+def broadcastable(fn: str, x: object, y: object) -> None:
+    """``x`` and ``y`` are numeric NumPy arrays that broadcast to one
+    shape."""
+    x, y = tensor(fn, "x", x), tensor(fn, "y", y)
     try:
         np.broadcast_shapes(x.shape, y.shape)
     except ValueError:

@@ -103,9 +103,7 @@ def naive_add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[11, 22],
                [33, 44]])
     """
-    checks.tensor("naive_add", "x", x, ndim=2)
-    checks.tensor("naive_add", "y", y, ndim=2)
-    checks.same_shape("naive_add", x=x, y=y)
+    checks.same_shape_tensors("naive_add", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))  # A copy, in the result's dtype.
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -133,9 +131,7 @@ def naive_subtract(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         >>> naive_subtract(np.array([[5, 5]]), np.array([[1, 7]]))
         array([[ 4, -2]])
     """
-    checks.tensor("naive_subtract", "x", x, ndim=2)
-    checks.tensor("naive_subtract", "y", y, ndim=2)
-    checks.same_shape("naive_subtract", x=x, y=y)
+    checks.same_shape_tensors("naive_subtract", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -163,9 +159,7 @@ def naive_multiply(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         >>> naive_multiply(np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]]))
         array([[ 3., -2.]])
     """
-    checks.tensor("naive_multiply", "x", x, ndim=2)
-    checks.tensor("naive_multiply", "y", y, ndim=2)
-    checks.same_shape("naive_multiply", x=x, y=y)
+    checks.same_shape_tensors("naive_multiply", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -198,9 +192,7 @@ def naive_add_matrix_and_vector(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[1., 2., 3.],
                [1., 2., 3.]])
     """
-    checks.tensor("naive_add_matrix_and_vector", "x", x, ndim=2)
-    checks.tensor("naive_add_matrix_and_vector", "y", y, ndim=1)
-    checks.inner_axes("naive_add_matrix_and_vector", x, y)
+    checks.matmul_operands("naive_add_matrix_and_vector", x, y, y_ndim=1)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -235,8 +227,6 @@ def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[3, 5],
                [7, 4]])
     """
-    checks.tensor("naive_maximum", "x", x)
-    checks.tensor("naive_maximum", "y", y)
     checks.broadcastable("naive_maximum", x, y)
     shape = np.broadcast_shapes(x.shape, y.shape)
     z = np.empty(shape, dtype=np.result_type(x, y))
@@ -272,9 +262,7 @@ def naive_vector_product(x: np.ndarray, y: np.ndarray) -> Any:
         ...                      np.array([4.0, 5.0, 6.0]))
         np.float64(32.0)
     """
-    checks.tensor("naive_vector_product", "x", x, ndim=1)
-    checks.tensor("naive_vector_product", "y", y, ndim=1)
-    checks.same_shape("naive_vector_product", x=x, y=y)
+    checks.same_shape_tensors("naive_vector_product", x, y, ndim=1)
     z = np.result_type(x, y).type(0)
     for i in range(x.shape[0]):
         z += x[i] * y[i]
@@ -302,9 +290,7 @@ def naive_matrix_vector_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ...                             np.array([1, 1]))
         array([3, 7])
     """
-    checks.tensor("naive_matrix_vector_product", "x", x, ndim=2)
-    checks.tensor("naive_matrix_vector_product", "y", y, ndim=1)
-    checks.inner_axes("naive_matrix_vector_product", x, y)
+    checks.matmul_operands("naive_matrix_vector_product", x, y, y_ndim=1)
     z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -321,27 +307,16 @@ def naive_matrix_vector_product_via_dot(
     :func:`naive_vector_product` to show that entry ``i`` of the result is
     the dot product of row ``i`` of ``x`` with ``y``.
 
-    Introduced in section 2.3.3.
-
-    Args:
-        x: a rank-2 NumPy array of shape ``(m, n)``.
-        y: a rank-1 NumPy array of shape ``(n,)``.
-
-    Returns:
-        A new ``(m,)`` array equal to ``x @ y``, in NumPy's result dtype.
-
-    Raises:
-        TypeError: if ``x`` or ``y`` is not a numeric NumPy array.
-        ValueError: if the ranks are wrong or ``x.shape[1] != y.shape[0]``.
+    Introduced in section 2.3.3. Arguments, result and errors: as for
+    :func:`naive_matrix_vector_product`.
 
     Example:
         >>> naive_matrix_vector_product_via_dot(np.array([[1, 2], [3, 4]]),
         ...                                     np.array([1, 1]))
         array([3, 7])
     """
-    checks.tensor("naive_matrix_vector_product_via_dot", "x", x, ndim=2)
-    checks.tensor("naive_matrix_vector_product_via_dot", "y", y, ndim=1)
-    checks.inner_axes("naive_matrix_vector_product_via_dot", x, y)
+    checks.matmul_operands("naive_matrix_vector_product_via_dot", x, y,
+                           y_ndim=1)
     z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         z[i] = naive_vector_product(x[i, :], y)
@@ -370,9 +345,7 @@ def naive_matrix_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[2, 1],
                [4, 3]])
     """
-    checks.tensor("naive_matrix_product", "x", x, ndim=2)
-    checks.tensor("naive_matrix_product", "y", y, ndim=2)
-    checks.inner_axes("naive_matrix_product", x, y)
+    checks.matmul_operands("naive_matrix_product", x, y, y_ndim=2)
     z = np.zeros((x.shape[0], y.shape[1]), dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(y.shape[1]):
