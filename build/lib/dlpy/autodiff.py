@@ -1,0 +1,316 @@
+"""A tiny automatic differentiation engine over scalars.
+
+Every arithmetic operation on :class:`Value` objects records a node in a
+computation graph; each edge of the graph carries the local derivative of
+the node it leads to with respect to the node it comes from. Calling
+``backward()`` on the output walks the graph from the output back to the
+inputs and applies the chain rule: the gradient of a node is the sum, over
+every edge leaving it, of the local derivative times the gradient of the
+node at the other end. Modern frameworks (JAX, TensorFlow, PyTorch) do the
+same, over tensors instead of scalars.
+
+The same chain rule, written once for whole tensors instead of once per
+scalar, is :func:`dense_relu_backward`: the backward pass of one ``Dense``
+layer with a relu, the bridge between the scalar graphs and ``jax.grad``.
+
+Convention: ``abs`` has no derivative at 0; like ``jax.grad(jnp.abs)`` we
+use 1 there (the slope for ``x >= 0``). Any value between -1 and 1 would
+be a valid choice (PyTorch and TensorFlow use 0).
+
+Introduced in section 2.4.4 (backpropagation).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dlpy import _checks as checks
+
+__all__ = ["Edge", "Value", "chapter_example", "dense_relu_backward"]
+
+
+class Edge(NamedTuple):
+    """An edge of the graph: ``child`` was computed from ``parent``.
+
+    ``local_grad`` is the derivative of ``child`` with respect to
+    ``parent``, the factor the chain rule multiplies by along this edge.
+
+    Introduced in section 2.4.4.
+    """
+
+    parent: Value
+    child: Value
+    local_grad: float
+
+
+class Value:
+    """A scalar that remembers how it was computed, for backpropagation.
+
+    Introduced in section 2.4.4.
+
+    Args:
+        data: the number this node holds.
+        label: a name to show in drawings of the graph, such as ``"w"``.
+        op: the operation that produced this node (``"+"``, ``"*"``, ...);
+            empty for an input.
+        parents: the nodes this one was computed from.
+        local_grads: for each parent, the derivative of this node with
+            respect to that parent.
+
+    Raises:
+        TypeError: if ``data`` is not a real number.
+        ValueError: if ``parents`` and ``local_grads`` differ in length.
+
+    Example:
+        >>> x = Value(2.0, label="x")
+        >>> y = x * x + x  # two paths from x to y
+        >>> y.backward()
+        >>> y.data, x.grad
+        (6.0, 5.0)
+    """
+
+    def __init__(self, data: float, label: str = "", op: str = "",
+                 parents: Sequence[Value] = (),
+                 local_grads: Sequence[float] = ()) -> None:
+        checks.real("Value", "data", data)
+        if len(parents) != len(local_grads):
+            raise ValueError(
+                "Value: parents and local_grads must have the same length. "
+                f"Received: len(parents)={len(parents)}, "
+                f"len(local_grads)={len(local_grads)}"
+            )
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = op
+        self._parents = tuple(parents)
+        self._local_grads = tuple(float(g) for g in local_grads)
+
+    def __repr__(self) -> str:
+        return (
+            f"Value(data={self.data}, grad={self.grad}, "
+            f"label={self.label!r})"
+        )
+
+    # --- Operations: each returns a new node and its local derivatives ---
+
+    def __add__(self, other: Value | float) -> Value:
+        other = _as_value(other, "+")
+        data = self.data + other.data
+        return Value(data, op="+", parents=(self, other), local_grads=(1, 1))
+
+    def __sub__(self, other: Value | float) -> Value:
+        other = _as_value(other, "-")
+        data = self.data - other.data
+        return Value(data, op="-", parents=(self, other), local_grads=(1, -1))
+
+    def __mul__(self, other: Value | float) -> Value:
+        other = _as_value(other, "*")
+        return Value(
+            self.data * other.data,
+            op="*",
+            parents=(self, other),
+            local_grads=(other.data, self.data),  # d(a*b)/da = b, d/db = a
+        )
+
+    def abs(self) -> Value:
+        """Return ``abs(self)``; its derivative is -1 below 0 and 1 above.
+
+        At 0 the derivative is taken to be 1, as in ``jax.grad``.
+
+        Example:
+            >>> Value(-3.0).abs().data
+            3.0
+        """
+        slope = 1.0 if self.data >= 0 else -1.0
+        return Value(
+            abs(self.data), op="abs", parents=(self,), local_grads=(slope,)
+        )
+
+    __abs__ = abs
+
+    def __neg__(self) -> Value:
+        return Value(-self.data, op="neg", parents=(self,), local_grads=(-1,))
+
+    def __radd__(self, other: Value | float) -> Value:  # other + self
+        return _as_value(other, "+") + self
+
+    def __rsub__(self, other: Value | float) -> Value:  # other - self
+        return _as_value(other, "-") - self
+
+    def __rmul__(self, other: Value | float) -> Value:  # other * self
+        return _as_value(other, "*") * self
+
+    # --- The graph and the backward pass ---
+
+    def topological_order(self) -> list[Value]:
+        """List the nodes of this graph, each after all of its parents.
+
+        The inputs come first and ``self`` (the output) comes last.
+
+        Example:
+            >>> a, b = Value(1.0, label="a"), Value(2.0, label="b")
+            >>> [v.label for v in (a * b).topological_order()]
+            ['a', 'b', '']
+        """
+        order: list[Value] = []
+        visited: set[int] = set()
+
+        def visit(node: Value) -> None:
+            if id(node) not in visited:
+                visited.add(id(node))
+                for parent in node._parents:
+                    visit(parent)
+                order.append(node)
+
+        visit(self)
+        return order
+
+    def edges(self) -> list[Edge]:
+        """List every edge of this graph with its local derivative.
+
+        Example:
+            >>> a, b = Value(1.0, label="a"), Value(2.0, label="b")
+            >>> [(e.parent.label, e.local_grad) for e in (a * b).edges()]
+            [('a', 2.0), ('b', 1.0)]
+        """
+        return [
+            Edge(parent, node, local_grad)
+            for node in self.topological_order()
+            for parent, local_grad in zip(node._parents, node._local_grads)
+        ]
+
+    def backward(self) -> None:
+        """Set ``.grad`` of every node to the derivative of ``self`` by it.
+
+        Gradients are reset to 0 first, so calling ``backward`` twice gives
+        the same result. Going from the output back to the inputs, each
+        node passes ``local_grad * node.grad`` to each parent; a node
+        reached along several paths adds up what each path brings.
+
+        Example:
+            >>> x = Value(3.0)
+            >>> (x * 4.0).backward()
+            >>> x.grad
+            4.0
+        """
+        order = self.topological_order()
+        for node in order:
+            node.grad = 0.0
+        self.grad = 1.0
+        for node in reversed(order):
+            for parent, local_grad in zip(node._parents, node._local_grads):
+                parent.grad += local_grad * node.grad
+
+
+def _as_value(other: Value | float, op: str) -> Value:
+    """Wrap a plain number as a constant node; pass a Value through."""
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, bool) or not isinstance(other, numbers.Real):
+        raise TypeError(
+            f"Value {op}: the other operand must be a Value or a real "
+            f"number. Received: {other!r} (type {type(other).__name__})"
+        )
+    return Value(other)
+
+
+def chapter_example() -> dict[str, Value]:
+    """Build and backpropagate the chapter's graph, loss = abs(y_true - x2).
+
+    The graph is ``x1 = x * w``, ``x2 = x1 + b`` and
+    ``loss = abs(y_true - x2)`` with ``x = 2``, ``w = 3``, ``b = 1`` and
+    ``y_true = 4``. The subtraction ``y_true - x2`` is a node of its own
+    (op ``"-"``, no label) between ``x2`` and ``loss``.
+
+    Introduced in section 2.4.4.
+
+    Returns:
+        The labelled nodes by name (``"x"``, ``"w"``, ``"b"``,
+        ``"y_true"``, ``"x1"``, ``"x2"`` and ``"loss"``), with ``.grad``
+        already holding the derivative of the loss.
+
+    Example:
+        >>> nodes = chapter_example()
+        >>> nodes["loss"].data, nodes["w"].grad, nodes["b"].grad
+        (3.0, 2.0, 1.0)
+    """
+    x = Value(2.0, label="x")
+    w = Value(3.0, label="w")
+    b = Value(1.0, label="b")
+    y_true = Value(4.0, label="y_true")
+    x1 = x * w
+    x1.label = "x1"
+    x2 = x1 + b
+    x2.label = "x2"
+    loss = abs(y_true - x2)
+    loss.label = "loss"
+    loss.backward()
+    return {
+        "x": x, "w": w, "b": b, "y_true": y_true,
+        "x1": x1, "x2": x2, "loss": loss,
+    }
+
+
+# --- The same chain rule at tensor level: one Dense layer ------------------
+
+
+def dense_relu_backward(x: ArrayLike, W: ArrayLike, b: ArrayLike,
+                        grad_y: ArrayLike
+                        ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """Backpropagate through one layer ``y = relu(x @ W + b)``, by hand.
+
+    Given ``grad_y``, the gradient of a scalar loss with respect to the
+    layer's output ``y`` (one row per sample of the batch), return the
+    gradients of the same loss with respect to ``W``, ``b`` and ``x``. Each
+    is the chain rule of :meth:`Value.backward`, applied to every entry at
+    once::
+
+        z = x @ W + b              # the pre-activation, recomputed
+        delta = grad_y * (z > 0)   # grad wrt z: the relu passes or blocks
+        grad_W = x.T @ delta       # one outer product per sample, summed
+        grad_b = delta.sum(axis=0) # b is added to every row: sum the rows
+        grad_x = delta @ W.T       # what flows on to the layer below
+
+    The relu's derivative at 0 is taken to be 0, as ``jax.grad`` does.
+
+    Introduced in section 2.4.4.
+
+    Args:
+        x: the layer's input, shape ``(batch, features)``.
+        W: the kernel, shape ``(features, units)``.
+        b: the bias, shape ``(units,)``.
+        grad_y: the loss's gradient with respect to the output, shape
+            ``(batch, units)``.
+
+    Returns:
+        ``(grad_W, grad_b, grad_x)``, NumPy arrays shaped like ``W``,
+        ``b`` and ``x``.
+
+    Raises:
+        TypeError: if an argument does not hold numbers.
+        ValueError: if the shapes do not fit together.
+
+    Example:
+        >>> x = np.array([[1.0, 2.0]])
+        >>> W = np.array([[1.0, -1.0], [1.0, -1.0]])
+        >>> grad_W, grad_b, grad_x = dense_relu_backward(
+        ...     x, W, np.zeros(2), grad_y=np.ones((1, 2)))
+        >>> grad_W  # the second unit is off (z < 0): no gradient
+        array([[1., 0.],
+               [2., 0.]])
+        >>> grad_b, grad_x
+        (array([1., 0.]), array([[1., 1.]]))
+    """
+    x, W, b, grad_y = checks.dense("dense_relu_backward", x, W, b, grad_y)
+    z = x @ W + b
+    delta = grad_y * (z > 0)
+    grad_W = x.T @ delta
+    grad_b = delta.sum(axis=0)
+    grad_x = delta @ W.T
+    return grad_W, grad_b, grad_x
