@@ -92,9 +92,8 @@ def plot_function_with_tangent(
     eps: float | None = None, half_width: float | None = None,
     num: int = 400, title: str | None = None,
 ) -> Figure:
-    """``f``, the point ``(x0, f(x0))`` and the tangent of the given slope
-    there; with ``eps``, ``x0 + eps`` marked on the curve and the tangent
-    (2.4.1)."""
+    """``f`` and its tangent of slope ``slope`` at ``x0``; with ``eps``,
+    ``x0 + eps`` marked on the curve and on the tangent (2.4.1)."""
     x0, slope = float(x0), float(slope)
     low, high = x_range
     if half_width is None:
@@ -210,9 +209,8 @@ def plot_descent_2d(f: Function, path: ArrayLike, *,
 def plot_local_global(f: Function, paths: Mapping[str, ArrayLike], *,
                       x_range: Range | None = None, num: int = 400,
                       title: str | None = None) -> Figure:
-    """A loss with several minima and one or more descents on it, each
-    labelled by its key, its final point a star (``"<key> (end)"``)
-    (2.4.3)."""
+    """A loss with several minima and descents on it, labelled by key, each
+    final point a star labelled ``"<key> (end)"`` (2.4.3)."""
     arrays = {str(label): _path(path) for label, path in paths.items()}
     fig, ax = new_figure(6.4, 4)
     _curve(ax, f, x_range or _path_range(np.concatenate(list(
@@ -256,9 +254,8 @@ def plot_momentum_sweep(momenta: ArrayLike, finals: ArrayLike,
                         minima: Mapping[str, float], *,
                         categories: Sequence[str] | None = None,
                         title: str | None = None) -> Figure:
-    """Where each descent ends against its momentum, one marker shape and
-    colour per outcome, each minimum a dashed line named on the right
-    (2.4.3)."""
+    """Where each descent ends against its momentum, one marker per outcome;
+    each minimum a dashed line, named on the right (2.4.3)."""
     x, y = _path(momenta), _path(finals)
     labels = [str(o) for o in outcomes]
     colors = _category_colors("plot_momentum_sweep", labels, categories)

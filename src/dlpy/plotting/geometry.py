@@ -126,8 +126,7 @@ def plot_stages(stages: Sequence[ArrayLike], labels: Sequence[str],
                 title: str | None = None, closed: bool = True,
                 markevery: int = 1) -> Figure:
     """Up to 5 successive images of one outline (gids ``"stage<i>"``);
-    with an outline from :func:`dlpy.geometry.subdivide`, ``markevery``
-    equal to its ``pieces`` marks the original corners only (2.3.5)."""
+    ``markevery`` = ``subdivide``'s ``pieces`` marks only corners (2.3.5)."""
     arrays = [checks.points("plot_stages", f"stages[{i}]", stage)
               for i, stage in enumerate(stages)]
     fig, ax = new_figure(4.2, 3.9)
@@ -149,9 +148,8 @@ def plot_representations(representations: Sequence[ArrayLike],
                          classes: ArrayLike, titles: Sequence[str],
                          line: tuple[ArrayLike, float] | None = None
                          ) -> Figure:
-    """The same points after each layer, one panel each, coloured by class;
-    ``line=(w, c)`` draws ``w @ p + c = 0`` (gid ``"line"``) on the last
-    panel where it crosses the points' range (2.3.6)."""
+    """The same points after each layer, by class, one panel each;
+    ``line=(w, c)``: ``w @ p + c = 0`` on the last panel (2.3.6)."""
     arrays = [checks.points("plot_representations", f"representations[{i}]",
                             array) for i, array in enumerate(representations)]
     labels = np.asarray(classes)

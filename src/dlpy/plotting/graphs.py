@@ -126,9 +126,8 @@ def _edge_rads(edges: list[Edge], positions: dict[int, Point]
 def plot_graph(root: Value, mode: str = "forward",
                highlight: Value | str | None = None, *,
                title: str | None = None) -> Figure:
-    """The graph ending in ``root`` in one of :data:`MODES`;
-    ``highlight`` (a node or its label) is outlined, and in ``"path"``
-    mode the paths from it to the root are coloured (2.4.4)."""
+    """The graph ending in ``root`` in one of :data:`MODES`, ``highlight``
+    (a node or label) outlined, its paths to the root coloured (2.4.4)."""
     fn = "plot_graph"
     checks.one_of(fn, "mode", mode, MODES)
     nodes, index, edges = _graph(root)
@@ -256,9 +255,8 @@ def _shape_text(shape: Sequence[object]) -> str:
 
 
 def model_graph(model: Any, loss: str = "loss") -> ModelGraph:
-    """Read the dense layers of a Keras ``Sequential`` or a dlpy
-    ``NaiveSequential`` into their graph: matmul, bias, activation, loss
-    (2.4.4)."""
+    """The graph of a Keras ``Sequential`` or dlpy ``NaiveSequential`` of
+    dense layers: matmul, bias, activation per layer, then the loss (2.4.4)."""
     layers = list(getattr(model, "layers", None) or [])
     if not layers:
         raise TypeError(
@@ -312,9 +310,8 @@ def model_graph(model: Any, loss: str = "loss") -> ModelGraph:
 
 def plot_model_graph(model: Any, loss: str = "loss", *,
                      title: str | None = None) -> Figure:
-    """The graph of :func:`model_graph`: operations as ellipses on one row,
-    weights above them, ``y_true`` below, arrows labelled with the shape
-    they carry (2.4.4)."""
+    """:func:`model_graph` drawn: operations in a row, weights above, targets
+    below, each arrow labelled with the shape it carries (2.4.4)."""
     graph = model_graph(model, loss)
     step, above, below = 2.2, 1.55, -1.55
     positions = {name: (k * step, 0.0) for k, name in enumerate(graph.chain)}
@@ -391,8 +388,7 @@ def _object_name(obj: object) -> str:
 def plot_training_loop(implementations: Mapping[str, Mapping[str, Any]], *,
                        title: str | None = None) -> Figure:
     """Data, model, loss and optimizer as one loop, each box naming the
-    objects that play the role in each implementation (gids
-    ``"role-text:<role>"``, ``"flow:<src>-><dst>"``) (2.5)."""
+    objects that play the role in each implementation (2.5)."""
     lines: dict[str, list[str]] = {role: [] for role in LOOP_ROLES}
     for impl, roles in implementations.items():
         for role in LOOP_ROLES:

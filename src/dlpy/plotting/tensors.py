@@ -263,9 +263,8 @@ def _draw_layout(ax: Axes, shape: tuple[int, ...], names: Sequence[str]
 
 def plot_data_layouts(layouts: Sequence[tuple[str, Sequence[int],
                                               Sequence[str]]]) -> Figure:
-    """Batch layouts of rank 2 to 5, one ``(title, shape, axis_names)``
-    a panel, all at one scale; an axis of more than 4 copies shows 3 and
-    three dots (gid ``"ellipsis"``) (2.2)."""
+    """Batch layouts of rank 2 to 5 from ``(title, shape, axis_names)``, one
+    scale for all; over 4 copies: 3 and three dots (2.2)."""
     fig, axes = _axes_row(len(layouts), 3.2 * len(layouts), 3.2)
     widths, lows, highs = [], [], []
     for ax, (title, shape, names) in zip(axes, layouts):
@@ -293,9 +292,8 @@ def plot_data_layouts(layouts: Sequence[tuple[str, Sequence[int],
 
 def plot_matmul_boxes(x_shape: tuple[int, ...], y_shape: tuple[int, ...],
                       row: int = 0, col: int = 0) -> Figure:
-    """``x @ y`` as boxes (``x`` left of the result, ``y`` above it) whose
-    shared sides show the axis summed over; one row of ``x``, one column
-    of ``y`` and their entry shaded (2.3.3)."""
+    """``x @ y`` as boxes whose shared sides show the axis summed over; a
+    row of ``x``, a column of ``y`` and their entry shaded (2.3.3)."""
     x_shape, y_shape = tuple(x_shape), tuple(y_shape)
     x2 = x_shape if len(x_shape) == 2 else (1,) + x_shape
     y2 = y_shape if len(y_shape) == 2 else y_shape + (1,)
