@@ -463,12 +463,13 @@ def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
     measured durations.
     """
     import nbformat
+    from bookengine.project import Project
     from bookengine.store import Store
     from nbclient import NotebookClient
 
     import dlpy
 
-    store = Store(book.build / ".engine", log=lambda message: None)
+    store = Store(Project.load(book.root).store_dir, log=lambda _: None)
     with store.lock(exclusive=False):
         executed = {page: store.notebook(record)
                     for page, record in store.records().items()}
