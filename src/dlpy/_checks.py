@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import pathlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -205,6 +207,20 @@ def momentum(fn: str, value: object) -> float:
         raise ValueError(f"{fn}: momentum must be in the range [0, 1). "
                          f"Received: momentum={value!r}")
     return kept
+
+
+def directory(fn: str, name: str, value: object) -> pathlib.Path:
+    """A directory named by a non-empty ``str`` or ``os.PathLike``, with
+    ``~`` expanded (``None``, the default, is the caller's to handle)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"{fn}: {name} must be a str, an os.PathLike or None. Received: "
+            f"{name}={value!r} (of type {type(value).__name__})")
+    path = os.fspath(value)
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"{fn}: {name} must name a directory. "
+                         f"Received: {name}={path!r}")
+    return pathlib.Path(path).expanduser()
 
 
 def function(fn: str, name: str, value: object) -> None:

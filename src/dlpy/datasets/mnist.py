@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from dlpy import _checks as checks
+
 __all__ = [
     "CACHE_FILENAME",
     "DATA_DIR_ENV_VAR",
@@ -84,19 +86,7 @@ def _data_dir(cache_dir: str | os.PathLike[str] | None) -> pathlib.Path:
         if from_env:
             return pathlib.Path(from_env).expanduser()
         return pathlib.Path.home() / ".cache" / "dlpy"
-    if not isinstance(cache_dir, (str, os.PathLike)):
-        raise TypeError(
-            "cache_path: cache_dir must be a str, an os.PathLike or None. "
-            f"Received: cache_dir={cache_dir!r} "
-            f"(of type {type(cache_dir).__name__})"
-        )
-    cache_dir = os.fspath(cache_dir)
-    if not isinstance(cache_dir, str) or not cache_dir:
-        raise ValueError(
-            "cache_path: cache_dir must name a directory. "
-            f"Received: cache_dir={cache_dir!r}"
-        )
-    return pathlib.Path(cache_dir).expanduser()
+    return checks.directory("cache_path", "cache_dir", cache_dir)
 
 
 def cache_path(cache_dir: str | os.PathLike[str] | None = None
