@@ -75,6 +75,7 @@ import: venv
 
 # --- Tests and benchmark ----------------------------------------------------
 test: venv tex browser
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 bench: venv

@@ -5,7 +5,7 @@ are bit-for-bit those of the float64 ``Value`` graph: both take the same
 branch of ``abs`` and the gradients agree to rounding.
 """
 
-import re
+import operator
 
 import jax
 import jax.numpy as jnp
@@ -199,35 +199,6 @@ def test_random_expressions_match_jax_grad(values, data):
                                rtol=1e-12, atol=1e-12)
 
 
-# --- Bad input ---------------------------------------------------------------
-
-BAD_INPUTS = [
-    (lambda: Value("3"), TypeError,
-     "Value: data must be a real number. Received: data='3' (type str)"),
-    (lambda: Value(True), TypeError,
-     "Value: data must be a real number. Received: data=True (type bool)"),
-    (lambda: Value(1.0, parents=(Value(2.0),)), ValueError,
-     "Value: parents and local_grads must have the same length. "
-     "Received: len(parents)=1, len(local_grads)=0"),
-    (lambda: Value(1.0) + "2", TypeError,
-     "Value +: the other operand must be a Value or a real number. "
-     "Received: '2' (type str)"),
-    (lambda: [1.0] - Value(1.0), TypeError,
-     "Value -: the other operand must be a Value or a real number. "
-     "Received: [1.0] (type list)"),
-    (lambda: Value(1.0) * None, TypeError,
-     "Value *: the other operand must be a Value or a real number. "
-     "Received: None (type NoneType)"),
-]
-
-
-@pytest.mark.parametrize(("make", "error", "message"), BAD_INPUTS)
-def test_bad_input_raises_with_a_clear_message(make, error, message):
-    # chapter_example takes no arguments, so Value is the only entry point.
-    with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        make()
-
-
 # --- One Dense layer at tensor level (2.4.4) ------------------------------
 
 
@@ -296,25 +267,42 @@ def test_dense_relu_backward_keeps_float32():
     assert [g.shape for g in grads] == [W.shape, b.shape, x.shape]
 
 
-@pytest.mark.parametrize(
-    "change, error, message",
-    [
-        (dict(x=np.zeros((5, 3))), ValueError,
-         "dense_relu_backward: expected x (batch, features), W (features, "
-         "units), b (units,) and grad_y (batch, units). Received: "
-         "x.shape=(5, 3), W.shape=(4, 3), b.shape=(3,), "
-         "grad_y.shape=(5, 3)"),
-        (dict(b=np.zeros((1, 3))), ValueError,
-         "dense_relu_backward: b must have rank 1. Received: "
-         "b.shape=(1, 3)"),
-        (dict(grad_y=np.zeros((4, 3))), ValueError, "grad_y.shape=(4, 3)"),
-        (dict(W=np.array([["a"] * 3] * 4)), TypeError,
-         "dense_relu_backward: W must hold integers or floats. Received: "
-         "W.dtype=<U1"),
-    ],
-)
-def test_dense_relu_backward_bad_input(change, error, message):
-    x, W, b, c = _dense_problem()
-    args = dict(dict(x=x, W=W, b=b, grad_y=c), **change)
-    with pytest.raises(error, match=re.escape(message)):
-        dense_relu_backward(**args)
+# --- Bad input ---------------------------------------------------------------
+
+X, W, B, C = _dense_problem()
+
+BAD_INPUTS = [
+    (Value, ("3",), TypeError,
+     "Value: data must be a real number. Received: data='3' (type str)"),
+    (Value, (True,), TypeError,
+     "Value: data must be a real number. Received: data=True (type bool)"),
+    (Value, {"data": 1.0, "parents": (Value(2.0),)}, ValueError,
+     "Value: parents and local_grads must have the same length. "
+     "Received: len(parents)=1, len(local_grads)=0"),
+    (operator.add, (Value(1.0), "2"), TypeError,
+     "Value +: the other operand must be a Value or a real number. "
+     "Received: '2' (type str)"),
+    (operator.sub, ([1.0], Value(1.0)), TypeError,
+     "Value -: the other operand must be a Value or a real number. "
+     "Received: [1.0] (type list)"),
+    (operator.mul, (Value(1.0), None), TypeError,
+     "Value *: the other operand must be a Value or a real number. "
+     "Received: None (type NoneType)"),
+    (dense_relu_backward, (np.zeros((5, 3)), W, B, C), ValueError,
+     "dense_relu_backward: expected x (batch, features), W (features, "
+     "units), b (units,) and grad_y (batch, units). Received: "
+     "x.shape=(5, 3), W.shape=(4, 3), b.shape=(3,), grad_y.shape=(5, 3)"),
+    (dense_relu_backward, (X, W, np.zeros((1, 3)), C), ValueError,
+     "dense_relu_backward: b must have rank 1. Received: b.shape=(1, 3)"),
+    (dense_relu_backward, (X, W, B, np.zeros((4, 3))), ValueError,
+     "dense_relu_backward: expected x (batch, features), W (features, "
+     "units), b (units,) and grad_y (batch, units). Received: "
+     "x.shape=(5, 4), W.shape=(4, 3), b.shape=(3,), grad_y.shape=(4, 3)"),
+    (dense_relu_backward, (X, np.array([["a"] * 3] * 4), B, C), TypeError,
+     "dense_relu_backward: W must hold integers or floats. Received: "
+     "W.dtype=<U1"),
+]
+
+
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()

@@ -1,7 +1,6 @@
 """2D transforms against hand-computed points."""
 
 import math
-import re
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -194,84 +193,83 @@ P = np.zeros((3, 2))
 I2 = np.eye(2)
 
 BAD_INPUTS = [
-    ("translate", (np.zeros((3, 3)), [1, 1]), ValueError,
+    (geometry.translate, (np.zeros((3, 3)), [1, 1]), ValueError,
      "translate: points must have shape (n, 2). "
      "Received: points.shape=(3, 3)"),
-    ("translate", (P, [1, 1, 1]), ValueError,
+    (geometry.translate, (P, [1, 1, 1]), ValueError,
      "translate: vector must have shape (2,). Received: vector.shape=(3,)"),
-    ("translate", ("abc", [1, 1]), TypeError,
-     "translate: points must be an array of numbers. Received: points='abc'"),
-    ("rotation_matrix", ("90",), TypeError,
-     "rotation_matrix: theta must be a real number (radians). "
+    (geometry.translate, ("abc", [1, 1]), TypeError,
+     "translate: points must hold integers or floats. "
+     "Received: points.dtype=<U3"),
+    (geometry.rotation_matrix, ("90",), TypeError,
+     "rotation_matrix: theta must be a real number. "
      "Received: theta='90' (type str)"),
-    ("rotate", (P, [0.5]), TypeError,
-     "rotate: theta must be a real number (radians). "
+    (geometry.rotate, (P, [0.5]), TypeError,
+     "rotate: theta must be a real number. "
      "Received: theta=[0.5] (type list)"),
-    ("rotate", (np.zeros(2), 0.5), ValueError,
+    (geometry.rotate, (np.zeros(2), 0.5), ValueError,
      "rotate: points must have shape (n, 2). Received: points.shape=(2,)"),
-    ("scale", (P, 2.0), ValueError,
+    (geometry.scale, (P, 2.0), ValueError,
      "scale: factors must have shape (2,). Received: factors.shape=()"),
-    ("scale", (np.zeros((2, 2, 2)), [1, 1]), ValueError,
+    (geometry.scale, (np.zeros((2, 2, 2)), [1, 1]), ValueError,
      "scale: points must have shape (n, 2). "
      "Received: points.shape=(2, 2, 2)"),
-    ("linear", (P, np.eye(3)), ValueError,
+    (geometry.linear, (P, np.eye(3)), ValueError,
      "linear: matrix must have shape (2, 2). Received: matrix.shape=(3, 3)"),
-    ("linear", (P, [[1, 2], [3]]), TypeError,
-     "linear: matrix must be an array of numbers. "
-     "Received: matrix=[[1, 2], [3]]"),
-    ("affine", (P, I2, np.zeros(3)), ValueError,
+    (geometry.linear, (P, [[1, 2], [3]]), TypeError,
+     "linear: matrix must hold integers or floats. "
+     "Received: matrix.dtype=object"),
+    (geometry.affine, (P, I2, np.zeros(3)), ValueError,
      "affine: bias must have shape (2,). Received: bias.shape=(3,)"),
-    ("affine", (P, np.zeros(4), np.zeros(2)), ValueError,
+    (geometry.affine, (P, np.zeros(4), np.zeros(2)), ValueError,
      "affine: matrix must have shape (2, 2). Received: matrix.shape=(4,)"),
-    ("relu", (np.zeros((2, 1)),), ValueError,
+    (geometry.relu, (np.zeros((2, 1)),), ValueError,
      "relu: points must have shape (n, 2). Received: points.shape=(2, 1)"),
-    ("relu", ([["a", "b"]],), TypeError,
-     "relu: points must be an array of numbers. Received: points=[['a', "
-     "'b']]"),
-    ("compose_affine", (I2, np.zeros(2), np.eye(3), np.zeros(2)), ValueError,
+    (geometry.relu, ([["a", "b"]],), TypeError,
+     "relu: points must hold integers or floats. "
+     "Received: points.dtype=<U1"),
+    (geometry.compose_affine, (I2, np.zeros(2), np.eye(3), np.zeros(2)),
+     ValueError,
      "compose_affine: W2 must have shape (2, 2). Received: W2.shape=(3, 3)"),
-    ("compose_affine", (I2, np.zeros(3), I2, np.zeros(2)), ValueError,
+    (geometry.compose_affine, (I2, np.zeros(3), I2, np.zeros(2)), ValueError,
      "compose_affine: b1 must have shape (2,). Received: b1.shape=(3,)"),
-    ("compose_affine", (I2, np.zeros(2), I2, None), TypeError,
-     "compose_affine: b2 must be an array of numbers. Received: b2=None"),
-    ("subdivide", (P, 0), ValueError,
-     "subdivide: pieces must be at least 1. Received: pieces=0"),
-    ("subdivide", (P, 2.5), TypeError,
-     "subdivide: pieces must be an integer. Received: pieces=2.5"),
-    ("subdivide", (np.zeros((0, 2)), 2), ValueError,
+    (geometry.compose_affine, (I2, np.zeros(2), I2, None), TypeError,
+     "compose_affine: b2 must hold integers or floats. "
+     "Received: b2.dtype=object"),
+    (geometry.subdivide, (P, 0), ValueError,
+     "subdivide: pieces must be >= 1. Received: pieces=0"),
+    (geometry.subdivide, (P, 2.5), TypeError,
+     "subdivide: pieces must be an integer. "
+     "Received: pieces=2.5 (type float)"),
+    (geometry.subdivide, (np.zeros((0, 2)), 2), ValueError,
      "subdivide: points must hold at least one point. "
      "Received: points.shape=(0, 2)"),
-    ("subdivide", (np.zeros(3), 2), ValueError,
+    (geometry.subdivide, (np.zeros(3), 2), ValueError,
      "subdivide: points must have shape (n, 2). "
      "Received: points.shape=(3,)"),
-    ("best_line_accuracy", (P, [0, 1]), ValueError,
+    (geometry.best_line_accuracy, (P, [0, 1]), ValueError,
      "best_line_accuracy: labels must hold one entry per point, and there "
      "must be at least one point. Received: points.shape=(3, 2), "
      "labels.shape=(2,)"),
-    ("best_line_accuracy", (P, [0.0, 1.0, 1.0]), TypeError,
+    (geometry.best_line_accuracy, (P, [0.0, 1.0, 1.0]), TypeError,
      "best_line_accuracy: labels must be integers. "
      "Received: labels.dtype=float64"),
-    ("best_line_accuracy", (P, [0, 1, 2]), ValueError,
+    (geometry.best_line_accuracy, (P, [0, 1, 2]), ValueError,
      "best_line_accuracy: labels must be 0 or 1. "
      "Received: labels with values [0, 1, 2]"),
-    ("best_line_accuracy", (P, [0, 1, 1], 0), ValueError,
-     "best_line_accuracy: directions must be at least 1. "
+    (geometry.best_line_accuracy, (P, [0, 1, 1], 0), ValueError,
+     "best_line_accuracy: directions must be >= 1. "
      "Received: directions=0"),
-    ("best_line_accuracy", (P, [0, 1, 1], 1.5), TypeError,
+    (geometry.best_line_accuracy, (P, [0, 1, 1], 1.5), TypeError,
      "best_line_accuracy: directions must be an integer. "
-     "Received: directions=1.5"),
+     "Received: directions=1.5 (type float)"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "args", "error", "message"),
-    BAD_INPUTS,
-    ids=[f"{case[0]}-{i}" for i, case in enumerate(BAD_INPUTS)],
-)
-def test_bad_input_raises_with_a_clear_message(name, args, error, message):
-    with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        getattr(geometry, name)(*args)
+
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()
 
 
 def test_every_public_function_has_a_bad_input_case():
-    assert {case[0] for case in BAD_INPUTS} == set(geometry.__all__)
+    assert {row[0].__name__ for row in BAD_INPUTS} == set(geometry.__all__)

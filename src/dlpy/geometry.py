@@ -18,9 +18,12 @@ operations); :func:`best_line_accuracy` in section 2.3.6.
 
 from __future__ import annotations
 
-import numbers
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dlpy import _checks as checks
 
 __all__ = [
     "affine",
@@ -36,55 +39,10 @@ __all__ = [
 ]
 
 
-# --- Input checks -----------------------------------------------------------
-
-
-def _as_float_array(fn: str, name: str, value, shape_text: str, ok):
-    """Convert ``value`` to a float array and check its shape with ``ok``."""
-    try:
-        array = np.asarray(value)
-    except ValueError:  # ragged nested lists
-        array = None
-    if array is None or array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{fn}: {name} must be an array of numbers. "
-            f"Received: {name}={value!r}"
-        )
-    array = array.astype(float)
-    if not ok(array.shape):
-        raise ValueError(
-            f"{fn}: {name} must have shape {shape_text}. "
-            f"Received: {name}.shape={array.shape}"
-        )
-    return array
-
-
-def _points(fn: str, points) -> np.ndarray:
-    return _as_float_array(
-        fn, "points", points, "(n, 2)", lambda s: len(s) == 2 and s[1] == 2
-    )
-
-
-def _vector(fn: str, name: str, vector) -> np.ndarray:
-    return _as_float_array(fn, name, vector, "(2,)", lambda s: s == (2,))
-
-
-def _matrix(fn: str, name: str, matrix) -> np.ndarray:
-    return _as_float_array(fn, name, matrix, "(2, 2)", lambda s: s == (2, 2))
-
-
-def _check_angle(fn: str, theta) -> None:
-    if isinstance(theta, bool) or not isinstance(theta, numbers.Real):
-        raise TypeError(
-            f"{fn}: theta must be a real number (radians). "
-            f"Received: theta={theta!r} (type {type(theta).__name__})"
-        )
-
-
 # --- Transformations -------------------------------------------------------
 
 
-def translate(points, vector) -> np.ndarray:
+def translate(points: ArrayLike, vector: ArrayLike) -> NDArray[np.float64]:
     """Move every point by the same vector: ``points + vector``.
 
     Introduced in section 2.3.5.
@@ -105,11 +63,11 @@ def translate(points, vector) -> np.ndarray:
         array([[3., 1.],
                [4., 3.]])
     """
-    points = _points("translate", points)
-    return points + _vector("translate", "vector", vector)
+    points = checks.points("translate", "points", points)
+    return points + checks.vector("translate", "vector", vector)
 
 
-def rotation_matrix(theta: float) -> np.ndarray:
+def rotation_matrix(theta: float) -> NDArray[np.float64]:
     """Return the 2 x 2 matrix of a counterclockwise rotation by ``theta``.
 
     The matrix is ``[[cos(theta), -sin(theta)], [sin(theta), cos(theta)]]``.
@@ -130,12 +88,12 @@ def rotation_matrix(theta: float) -> np.ndarray:
         array([[ 0., -1.],
                [ 1.,  0.]])
     """
-    _check_angle("rotation_matrix", theta)
+    checks.real("rotation_matrix", "theta", theta)
     cos, sin = np.cos(theta), np.sin(theta)
     return np.array([[cos, -sin], [sin, cos]])
 
 
-def linear(points, matrix) -> np.ndarray:
+def linear(points: ArrayLike, matrix: ArrayLike) -> NDArray[np.float64]:
     """Apply a linear map: each point ``p`` becomes ``matrix @ p``.
 
     With points as rows, this is ``points @ matrix.T``.
@@ -158,11 +116,11 @@ def linear(points, matrix) -> np.ndarray:
         array([[1., 3.],
                [2., 4.]])
     """
-    points = _points("linear", points)
-    return points @ _matrix("linear", "matrix", matrix).T
+    points = checks.points("linear", "points", points)
+    return points @ checks.matrix("linear", "matrix", matrix).T
 
 
-def rotate(points, theta: float) -> np.ndarray:
+def rotate(points: ArrayLike, theta: float) -> NDArray[np.float64]:
     """Rotate every point counterclockwise by ``theta`` about the origin.
 
     Introduced in section 2.3.5.
@@ -183,12 +141,12 @@ def rotate(points, theta: float) -> np.ndarray:
         >>> rotate([[1, 0]], np.pi / 2).round(6) + 0.0
         array([[0., 1.]])
     """
-    points = _points("rotate", points)
-    _check_angle("rotate", theta)
+    points = checks.points("rotate", "points", points)
+    checks.real("rotate", "theta", theta)
     return linear(points, rotation_matrix(theta))
 
 
-def scale(points, factors) -> np.ndarray:
+def scale(points: ArrayLike, factors: ArrayLike) -> NDArray[np.float64]:
     """Stretch the plane by ``factors[0]`` along x and ``factors[1]`` along y.
 
     This is the linear map of the diagonal matrix ``np.diag(factors)``.
@@ -210,11 +168,12 @@ def scale(points, factors) -> np.ndarray:
         >>> scale([[1, 1]], [2, 0.5])
         array([[2. , 0.5]])
     """
-    points = _points("scale", points)
-    return linear(points, np.diag(_vector("scale", "factors", factors)))
+    points = checks.points("scale", "points", points)
+    return linear(points, np.diag(checks.vector("scale", "factors", factors)))
 
 
-def affine(points, matrix, bias) -> np.ndarray:
+def affine(points: ArrayLike, matrix: ArrayLike, bias: ArrayLike
+           ) -> NDArray[np.float64]:
     """Apply an affine map: each point ``p`` becomes ``matrix @ p + bias``.
 
     A Dense layer without activation computes this map.
@@ -237,12 +196,12 @@ def affine(points, matrix, bias) -> np.ndarray:
         >>> affine([[1, 1]], [[2, 0], [0, 3]], [1, -1])
         array([[3., 2.]])
     """
-    points = _points("affine", points)
-    matrix = _matrix("affine", "matrix", matrix)
-    return points @ matrix.T + _vector("affine", "bias", bias)
+    points = checks.points("affine", "points", points)
+    matrix = checks.matrix("affine", "matrix", matrix)
+    return points @ matrix.T + checks.vector("affine", "bias", bias)
 
 
-def relu(points) -> np.ndarray:
+def relu(points: ArrayLike) -> NDArray[np.float64]:
     """Apply relu to each coordinate: negative coordinates become 0.
 
     Relu is not linear. It projects the plane onto the quarter where both
@@ -269,10 +228,12 @@ def relu(points) -> np.ndarray:
         array([[0., 2.],
                [3., 0.]])
     """
-    return np.maximum(_points("relu", points), 0.0)
+    return np.maximum(checks.points("relu", "points", points), 0.0)
 
 
-def compose_affine(W1, b1, W2, b2) -> tuple[np.ndarray, np.ndarray]:
+def compose_affine(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike,
+                   b2: ArrayLike
+                   ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Collapse two affine maps, applied one after the other, into one.
 
     Applying ``p -> W1 @ p + b1`` and then ``q -> W2 @ q + b2`` gives
@@ -301,12 +262,13 @@ def compose_affine(W1, b1, W2, b2) -> tuple[np.ndarray, np.ndarray]:
                [0., 2.]]), array([2., 1.]))
     """
     fn = "compose_affine"
-    W1, W2 = _matrix(fn, "W1", W1), _matrix(fn, "W2", W2)
-    b1, b2 = _vector(fn, "b1", b1), _vector(fn, "b2", b2)
+    W1, W2 = checks.matrix(fn, "W1", W1), checks.matrix(fn, "W2", W2)
+    b1, b2 = checks.vector(fn, "b1", b1), checks.vector(fn, "b2", b2)
     return W2 @ W1, W2 @ b1 + b2
 
 
-def subdivide(points, pieces: int, closed: bool = True) -> np.ndarray:
+def subdivide(points: ArrayLike, pieces: int, closed: bool = True
+              ) -> NDArray[np.float64]:
     """Cut every edge of an outline into ``pieces`` equal parts.
 
     Point ``k`` of edge ``i`` (from ``points[i]`` to the next point) is
@@ -342,20 +304,13 @@ def subdivide(points, pieces: int, closed: bool = True) -> np.ndarray:
                [2., 0.]])
     """
     fn = "subdivide"
-    points = _points(fn, points)
+    points = checks.points(fn, "points", points)
     if len(points) == 0:
         raise ValueError(
             f"{fn}: points must hold at least one point. "
             f"Received: points.shape={points.shape}"
         )
-    if isinstance(pieces, bool) or not isinstance(pieces, numbers.Integral):
-        raise TypeError(
-            f"{fn}: pieces must be an integer. Received: pieces={pieces!r}"
-        )
-    if pieces < 1:
-        raise ValueError(
-            f"{fn}: pieces must be at least 1. Received: pieces={pieces}"
-        )
+    checks.integer(fn, "pieces", pieces, minimum=1)
     ends = np.roll(points, -1, axis=0) if closed else points[1:]
     starts = points if closed else points[:-1]
     steps = np.arange(pieces) / pieces  # (pieces,)
@@ -366,7 +321,8 @@ def subdivide(points, pieces: int, closed: bool = True) -> np.ndarray:
     return dense if closed else np.vstack([dense, points[-1:]])
 
 
-def best_line_accuracy(points, labels, directions: int = 720) -> float:
+def best_line_accuracy(points: ArrayLike, labels: ArrayLike,
+                       directions: int = 720) -> float:
     """The best accuracy with which one straight line splits two classes.
 
     Each candidate line is perpendicular to one of ``directions`` equally
@@ -400,7 +356,7 @@ def best_line_accuracy(points, labels, directions: int = 720) -> float:
         0.75
     """
     fn = "best_line_accuracy"
-    points = _points(fn, points)
+    points = checks.points(fn, "points", points)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iub":
         raise TypeError(
@@ -418,17 +374,7 @@ def best_line_accuracy(points, labels, directions: int = 720) -> float:
             f"{fn}: labels must be 0 or 1. "
             f"Received: labels with values {np.unique(labels).tolist()}"
         )
-    if (isinstance(directions, bool)
-            or not isinstance(directions, numbers.Integral)):
-        raise TypeError(
-            f"{fn}: directions must be an integer. "
-            f"Received: directions={directions!r}"
-        )
-    if directions < 1:
-        raise ValueError(
-            f"{fn}: directions must be at least 1. "
-            f"Received: directions={directions}"
-        )
+    checks.integer(fn, "directions", directions, minimum=1)
     angles = 2 * np.pi * np.arange(directions) / directions
     normals = np.stack([np.cos(angles), np.sin(angles)], axis=1)
     projected = points @ normals.T  # (n, directions)

@@ -18,7 +18,11 @@ Introduced in section 2.3 (tensor operations).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from dlpy import _checks as checks
 
 __all__ = [
     "naive_add",
@@ -34,64 +38,8 @@ __all__ = [
 ]
 
 
-# --- Input checks shared by the public functions ---------------------------
-
-
-def _check_tensor(fn: str, name: str, value, ndim: int | None = None) -> None:
-    """Check that ``value`` is a numeric NumPy array of rank ``ndim``."""
-    if not isinstance(value, np.ndarray):
-        raise TypeError(
-            f"{fn}: {name} must be a NumPy array. "
-            f"Received: type({name})={type(value).__name__}"
-        )
-    if value.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{fn}: {name} must have an integer or floating-point dtype. "
-            f"Received: {name}.dtype={value.dtype}"
-        )
-    if ndim is not None and value.ndim != ndim:
-        raise ValueError(
-            f"{fn}: {name} must be a rank-{ndim} tensor. "
-            f"Received: {name}.shape={value.shape}"
-        )
-
-
-def _check_same_shape(fn: str, x, y, ndim: int) -> None:
-    """Check that ``x`` and ``y`` are rank-``ndim`` arrays of one shape."""
-    _check_tensor(fn, "x", x, ndim)
-    _check_tensor(fn, "y", y, ndim)
-    if x.shape != y.shape:
-        raise ValueError(
-            f"{fn}: x and y must have the same shape. "
-            f"Received: x.shape={x.shape}, y.shape={y.shape}"
-        )
-
-
-def _check_inner_axes(fn: str, x, y, y_ndim: int) -> None:
-    """Check a matrix ``x`` and a ``y`` with ``x.shape[1] == y.shape[0]``."""
-    _check_tensor(fn, "x", x, 2)
-    _check_tensor(fn, "y", y, y_ndim)
-    if x.shape[1] != y.shape[0]:
-        raise ValueError(
-            f"{fn}: x.shape[1] must equal y.shape[0]. "
-            f"Received: x.shape={x.shape}, y.shape={y.shape}"
-        )
-
-
-def _check_broadcastable(fn: str, x, y) -> None:
-    """Check that ``x`` and ``y`` are numeric arrays that broadcast."""
-    _check_tensor(fn, "x", x)
-    _check_tensor(fn, "y", y)
-    try:
-        np.broadcast_shapes(x.shape, y.shape)
-    except ValueError:
-        raise ValueError(
-            f"{fn}: x and y cannot be broadcast to one shape. "
-            f"Received: x.shape={x.shape}, y.shape={y.shape}"
-        ) from None
-
-
-def _source_index(index: tuple[int, ...], shape: tuple[int, ...]):
+def _source_index(index: tuple[int, ...], shape: tuple[int, ...]
+                  ) -> tuple[int, ...]:
     """Map an index of a broadcast result to the input of shape ``shape``.
 
     The input's axes line up with the result's last axes; an axis of
@@ -125,7 +73,7 @@ def naive_relu(x: np.ndarray) -> np.ndarray:
         array([[1., 0.],
                [0., 4.]])
     """
-    _check_tensor("naive_relu", "x", x, 2)
+    checks.tensor("naive_relu", "x", x, ndim=2)
     x = x.copy()  # Never modify the caller's array.
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -155,7 +103,7 @@ def naive_add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[11, 22],
                [33, 44]])
     """
-    _check_same_shape("naive_add", x, y, 2)
+    checks.same_shape_tensors("naive_add", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))  # A copy, in the result's dtype.
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -183,7 +131,7 @@ def naive_subtract(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         >>> naive_subtract(np.array([[5, 5]]), np.array([[1, 7]]))
         array([[ 4, -2]])
     """
-    _check_same_shape("naive_subtract", x, y, 2)
+    checks.same_shape_tensors("naive_subtract", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -211,7 +159,7 @@ def naive_multiply(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         >>> naive_multiply(np.array([[1.0, 2.0]]), np.array([[3.0, -1.0]]))
         array([[ 3., -2.]])
     """
-    _check_same_shape("naive_multiply", x, y, 2)
+    checks.same_shape_tensors("naive_multiply", x, y, ndim=2)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -244,7 +192,7 @@ def naive_add_matrix_and_vector(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[1., 2., 3.],
                [1., 2., 3.]])
     """
-    _check_inner_axes("naive_add_matrix_and_vector", x, y, 1)
+    checks.matmul_operands("naive_add_matrix_and_vector", x, y, y_ndim=1)
     x = x.astype(np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -279,7 +227,7 @@ def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[3, 5],
                [7, 4]])
     """
-    _check_broadcastable("naive_maximum", x, y)
+    checks.broadcastable("naive_maximum", x, y)
     shape = np.broadcast_shapes(x.shape, y.shape)
     z = np.empty(shape, dtype=np.result_type(x, y))
     for index in np.ndindex(shape):
@@ -292,7 +240,7 @@ def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 # --- Tensor product (section 2.3.3) ----------------------------------------
 
 
-def naive_vector_product(x: np.ndarray, y: np.ndarray):
+def naive_vector_product(x: np.ndarray, y: np.ndarray) -> Any:
     """Compute the dot product of two vectors: the sum of ``x[i] * y[i]``.
 
     Introduced in section 2.3.3.
@@ -314,7 +262,7 @@ def naive_vector_product(x: np.ndarray, y: np.ndarray):
         ...                      np.array([4.0, 5.0, 6.0]))
         np.float64(32.0)
     """
-    _check_same_shape("naive_vector_product", x, y, 1)
+    checks.same_shape_tensors("naive_vector_product", x, y, ndim=1)
     z = np.result_type(x, y).type(0)
     for i in range(x.shape[0]):
         z += x[i] * y[i]
@@ -342,7 +290,7 @@ def naive_matrix_vector_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         ...                             np.array([1, 1]))
         array([3, 7])
     """
-    _check_inner_axes("naive_matrix_vector_product", x, y, 1)
+    checks.matmul_operands("naive_matrix_vector_product", x, y, y_ndim=1)
     z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(x.shape[1]):
@@ -359,25 +307,16 @@ def naive_matrix_vector_product_via_dot(
     :func:`naive_vector_product` to show that entry ``i`` of the result is
     the dot product of row ``i`` of ``x`` with ``y``.
 
-    Introduced in section 2.3.3.
-
-    Args:
-        x: a rank-2 NumPy array of shape ``(m, n)``.
-        y: a rank-1 NumPy array of shape ``(n,)``.
-
-    Returns:
-        A new ``(m,)`` array equal to ``x @ y``, in NumPy's result dtype.
-
-    Raises:
-        TypeError: if ``x`` or ``y`` is not a numeric NumPy array.
-        ValueError: if the ranks are wrong or ``x.shape[1] != y.shape[0]``.
+    Introduced in section 2.3.3. Arguments, result and errors: as for
+    :func:`naive_matrix_vector_product`.
 
     Example:
         >>> naive_matrix_vector_product_via_dot(np.array([[1, 2], [3, 4]]),
         ...                                     np.array([1, 1]))
         array([3, 7])
     """
-    _check_inner_axes("naive_matrix_vector_product_via_dot", x, y, 1)
+    checks.matmul_operands("naive_matrix_vector_product_via_dot", x, y,
+                           y_ndim=1)
     z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         z[i] = naive_vector_product(x[i, :], y)
@@ -406,7 +345,7 @@ def naive_matrix_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[2, 1],
                [4, 3]])
     """
-    _check_inner_axes("naive_matrix_product", x, y, 2)
+    checks.matmul_operands("naive_matrix_product", x, y, y_ndim=2)
     z = np.zeros((x.shape[0], y.shape[1]), dtype=np.result_type(x, y))
     for i in range(x.shape[0]):
         for j in range(y.shape[1]):

@@ -8,76 +8,21 @@ Introduced in section 2.4.3 (stochastic gradient descent).
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from dlpy import _checks as checks
 
 __all__ = ["descend", "momentum_step", "sgd_step"]
-
-
-# --- Input checks -----------------------------------------------------------
-
-
-def _check_learning_rate(fn: str, learning_rate) -> None:
-    _check_real(fn, "learning_rate", learning_rate)
-    if not (0 < learning_rate < math.inf):
-        raise ValueError(
-            f"{fn}: learning_rate must be a positive finite number. "
-            f"Received: learning_rate={learning_rate!r}"
-        )
-
-
-def _check_momentum(fn: str, momentum) -> None:
-    _check_real(fn, "momentum", momentum)
-    if not (0 <= momentum < 1):
-        raise ValueError(
-            f"{fn}: momentum must be in the range [0, 1). "
-            f"Received: momentum={momentum!r}"
-        )
-
-
-def _check_real(fn: str, name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{fn}: {name} must be a real number. "
-            f"Received: {name}={value!r} (type {type(value).__name__})"
-        )
-
-
-def _check_arrays(fn: str, **arrays) -> list[np.ndarray]:
-    """Convert the named arguments to arrays and check they share a shape.
-
-    Named ``_check_*`` so that the book's ``:teaching-core:`` listings leave
-    the call out, with the other checks.
-    """
-    converted = {}
-    for name, value in arrays.items():
-        array = np.asarray(value)
-        if array.dtype.kind not in "iuf":
-            raise TypeError(
-                f"{fn}: {name} must hold integers or floats. "
-                f"Received: {name}.dtype={array.dtype}"
-            )
-        converted[name] = array
-    shapes = {array.shape for array in converted.values()}
-    if len(shapes) > 1:
-        received = ", ".join(
-            f"{name}.shape={array.shape}" for name, array in converted.items()
-        )
-        *others, last = converted
-        raise ValueError(
-            f"{fn}: {', '.join(others)} and {last} must have the same shape. "
-            f"Received: {received}"
-        )
-    return list(converted.values())
 
 
 # --- Update rules -----------------------------------------------------------
 
 
-def sgd_step(w, g, learning_rate: float) -> np.ndarray:
+def sgd_step(w: ArrayLike, g: ArrayLike, learning_rate: float) -> NDArray[Any]:
     """Take one step of gradient descent: ``w - learning_rate * g``.
 
     Introduced in section 2.4.3.
@@ -98,14 +43,17 @@ def sgd_step(w, g, learning_rate: float) -> np.ndarray:
         >>> sgd_step(np.array([1.0, 2.0]), np.array([0.5, -1.0]), 0.1)
         array([0.95, 2.1 ])
     """
-    w, g = _check_arrays("sgd_step", w=w, g=g)
-    _check_learning_rate("sgd_step", learning_rate)
+    w = checks.numbers_array("sgd_step", "w", w)
+    g = checks.numbers_array("sgd_step", "g", g)
+    checks.same_shape("sgd_step", w=w, g=g)
+    checks.learning_rate("sgd_step", learning_rate)
     return w - learning_rate * g
 
 
 def momentum_step(
-    w, velocity, g, learning_rate: float, momentum: float
-) -> tuple[np.ndarray, np.ndarray]:
+    w: ArrayLike, velocity: ArrayLike, g: ArrayLike, learning_rate: float,
+    momentum: float,
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """Take one step of gradient descent with momentum, as Keras's SGD does.
 
     The velocity is a running sum of past steps, each shrunk by
@@ -142,22 +90,24 @@ def momentum_step(
         >>> w, velocity
         (array([0.71]), array([-0.19]))
     """
-    w, velocity, g = _check_arrays("momentum_step", w=w, velocity=velocity,
-                                   g=g)
-    _check_learning_rate("momentum_step", learning_rate)
-    _check_momentum("momentum_step", momentum)
+    w = checks.numbers_array("momentum_step", "w", w)
+    velocity = checks.numbers_array("momentum_step", "velocity", velocity)
+    g = checks.numbers_array("momentum_step", "g", g)
+    checks.same_shape("momentum_step", w=w, velocity=velocity, g=g)
+    checks.learning_rate("momentum_step", learning_rate)
+    checks.momentum("momentum_step", momentum)
     velocity = momentum * velocity - learning_rate * g
     w = w + velocity
     return w, velocity
 
 
 def descend(
-    grad_fn: Callable[[np.ndarray], np.ndarray],
-    x0,
+    grad_fn: Callable[[NDArray[Any]], ArrayLike],
+    x0: ArrayLike,
     learning_rate: float,
     steps: int,
     momentum: float = 0.0,
-) -> np.ndarray:
+) -> NDArray[Any]:
     """Run gradient descent from ``x0`` and return every point visited.
 
     Each step applies :func:`momentum_step` (plain SGD when ``momentum``
@@ -189,21 +139,11 @@ def descend(
         array([1.   , 0.5  , 0.25 , 0.125])
     """
     fn = "descend"  # the name used in error messages
-    if not callable(grad_fn):
-        raise TypeError(
-            f"{fn}: grad_fn must be callable. "
-            f"Received: type(grad_fn)={type(grad_fn).__name__}"
-        )
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise TypeError(
-            f"{fn}: steps must be an integer. Received: steps={steps!r}"
-        )
-    if steps < 0:
-        raise ValueError(f"{fn}: steps must be >= 0. Received: steps={steps}")
-    _check_learning_rate(fn, learning_rate)
-    _check_momentum(fn, momentum)
-    (x,) = _check_arrays(fn, x0=x0)
-    x = x.astype(float)
+    checks.function(fn, "grad_fn", grad_fn)
+    checks.integer(fn, "steps", steps, minimum=0)
+    checks.learning_rate(fn, learning_rate)
+    checks.momentum(fn, momentum)
+    x = checks.numbers_array(fn, "x0", x0).astype(float)
     velocity = np.zeros_like(x)
     points = [x]
     for _ in range(steps):

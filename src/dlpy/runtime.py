@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from dlpy import _checks as checks
+
 __all__ = [
     "Run",
     "device_description",
@@ -78,14 +80,7 @@ def set_seed(seed: int) -> None:
     Example:
         >>> set_seed(0)
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(
-            f"set_seed: seed must be an int. Received: seed={seed!r}"
-        )
-    if seed < 0:
-        raise ValueError(
-            f"set_seed: seed must be >= 0. Received: seed={seed}"
-        )
+    checks.integer("set_seed", "seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     if "keras" in sys.modules:

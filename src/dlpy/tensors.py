@@ -6,11 +6,13 @@ Introduced in section 2.2 (data representations: tensors).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
+
+from dlpy import _checks as checks
 
 __all__ = [
     "TensorInfo",
@@ -39,67 +41,16 @@ class TensorInfo(NamedTuple):
 
     ndim: int
     shape: tuple[int, ...]
-    dtype: np.dtype
+    dtype: np.dtype[Any]
 
     def __str__(self) -> str:
         return f"ndim={self.ndim}, shape={self.shape}, dtype={self.dtype}"
 
 
-# --- Input checks -----------------------------------------------------------
-
-
-def _check_array(fn: str, name: str, value, min_ndim: int = 0) -> None:
-    if not isinstance(value, np.ndarray):
-        raise TypeError(
-            f"{fn}: {name} must be a NumPy array. "
-            f"Received: type({name})={type(value).__name__}"
-        )
-    if value.ndim < min_ndim:
-        raise ValueError(
-            f"{fn}: {name} must have rank >= {min_ndim}. "
-            f"Received: {name}.shape={value.shape}"
-        )
-
-
-def _check_int(fn: str, name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{fn}: {name} must be an integer. "
-            f"Received: {name}={value!r} (type {type(value).__name__})"
-        )
-    if value < minimum:
-        raise ValueError(
-            f"{fn}: {name} must be >= {minimum}. Received: {name}={value!r}"
-        )
-
-
-def _as_shape(fn: str, shape) -> tuple[int, ...]:
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
-        shape = (shape,)
-    if (
-        not isinstance(shape, Sequence)
-        or isinstance(shape, str)
-        or not all(
-            isinstance(n, numbers.Integral) and not isinstance(n, bool)
-            for n in shape
-        )
-    ):
-        raise TypeError(
-            f"{fn}: shape must be a tuple of integers. "
-            f"Received: shape={shape!r}"
-        )
-    if any(n < 0 for n in shape):
-        raise ValueError(
-            f"{fn}: shape must not have negative entries. "
-            f"Received: shape={shape!r}"
-        )
-    return tuple(int(n) for n in shape)
-
-
 # --- Describing a tensor ----------------------------------------------------
 
 
-def describe(x) -> TensorInfo:
+def describe(x: Any) -> TensorInfo:
     """Return the rank, shape and dtype of a tensor.
 
     Works for NumPy arrays and for any array object that has ``ndim``,
@@ -130,7 +81,7 @@ def describe(x) -> TensorInfo:
     return TensorInfo(int(x.ndim), shape, np.dtype(x.dtype))
 
 
-def num_values(shape: Sequence[int]) -> int:
+def num_values(shape: Sequence[int] | int) -> int:
     """Return how many values a tensor of this shape holds.
 
     Introduced in section 2.2.
@@ -149,10 +100,10 @@ def num_values(shape: Sequence[int]) -> int:
         >>> num_values((4, 240, 144, 256, 3))
         106168320
     """
-    return math.prod(_as_shape("num_values", shape))
+    return math.prod(checks.shape("num_values", shape))
 
 
-def nbytes(shape: Sequence[int], dtype="float32") -> int:
+def nbytes(shape: Sequence[int] | int, dtype: DTypeLike = "float32") -> int:
     """Return how many bytes a tensor of this shape and dtype occupies.
 
     Introduced in section 2.2.
@@ -173,7 +124,7 @@ def nbytes(shape: Sequence[int], dtype="float32") -> int:
         >>> nbytes((4, 240, 144, 256, 3))  # four short video clips
         424673280
     """
-    shape = _as_shape("nbytes", shape)
+    shape = checks.shape("nbytes", shape)
     try:
         itemsize = np.dtype(dtype).itemsize
     except TypeError:
@@ -204,7 +155,7 @@ def format_bytes(n: int) -> str:
         >>> format_bytes(424_673_280)
         '425 MB'
     """
-    _check_int("format_bytes", "n", n, 0)
+    checks.integer("format_bytes", "n", n, minimum=0)
     value, unit = float(n), 0
     # Move up a unit while the value, rounded to 3 digits, reaches 1000.
     while unit < len(_DECIMAL_UNITS) - 1 and float(f"{value:.3g}") >= 1000:
@@ -218,7 +169,7 @@ def format_bytes(n: int) -> str:
 # --- Batches ----------------------------------------------------------------
 
 
-def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+def iter_batches(x: NDArray[Any], batch_size: int) -> Iterator[NDArray[Any]]:
     """Yield consecutive batches of ``x`` along its first axis.
 
     The first axis is the samples (batch) axis. Every batch holds
@@ -245,13 +196,13 @@ def iter_batches(x: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
         [[0, 1], [2, 3], [4]]
     """
     # Checked here, not inside a generator, so bad input fails at once.
-    _check_array("iter_batches", "x", x, min_ndim=1)
-    _check_int("iter_batches", "batch_size", batch_size, 1)
+    checks.tensor("iter_batches", "x", x, min_ndim=1, numeric=False)
+    checks.integer("iter_batches", "batch_size", batch_size, minimum=1)
     starts = range(0, x.shape[0], batch_size)
     return (x[start:start + batch_size] for start in starts)
 
 
-def get_batch(x: np.ndarray, n: int, batch_size: int) -> np.ndarray:
+def get_batch(x: NDArray[Any], n: int, batch_size: int) -> NDArray[Any]:
     """Return batch number ``n`` of ``x`` (counting from 0).
 
     Introduced in section 2.2.
@@ -274,9 +225,9 @@ def get_batch(x: np.ndarray, n: int, batch_size: int) -> np.ndarray:
         >>> get_batch(np.arange(10), 1, 4)
         array([4, 5, 6, 7])
     """
-    _check_array("get_batch", "x", x, min_ndim=1)
-    _check_int("get_batch", "batch_size", batch_size, 1)
-    _check_int("get_batch", "n", n, 0)
+    checks.tensor("get_batch", "x", x, min_ndim=1, numeric=False)
+    checks.integer("get_batch", "batch_size", batch_size, minimum=1)
+    checks.integer("get_batch", "n", n, minimum=0)
     num_batches = math.ceil(x.shape[0] / batch_size)
     if n >= num_batches:
         raise ValueError(
@@ -289,17 +240,7 @@ def get_batch(x: np.ndarray, n: int, batch_size: int) -> np.ndarray:
 # --- Slicing images ---------------------------------------------------------
 
 
-def _check_crop(fn: str, images, size) -> None:
-    _check_array(fn, "images", images, min_ndim=3)
-    _check_int(fn, "size", size, 1)
-    if size > min(images.shape[1], images.shape[2]):
-        raise ValueError(
-            f"{fn}: size must be at most the image height and width. "
-            f"Received: size={size}, images.shape={images.shape}"
-        )
-
-
-def crop_bottom_right(images: np.ndarray, size: int) -> np.ndarray:
+def crop_bottom_right(images: NDArray[Any], size: int) -> NDArray[Any]:
     """Select the bottom-right ``size`` x ``size`` corner of every image.
 
     Introduced in section 2.2.
@@ -322,12 +263,12 @@ def crop_bottom_right(images: np.ndarray, size: int) -> np.ndarray:
         >>> crop_bottom_right(np.zeros((5, 28, 28)), 14).shape
         (5, 14, 14)
     """
-    _check_crop("crop_bottom_right", images, size)
+    checks.crop_size("crop_bottom_right", images, size)
     height, width = images.shape[1], images.shape[2]
     return images[:, height - size:, width - size:]
 
 
-def crop_center(images: np.ndarray, size: int) -> np.ndarray:
+def crop_center(images: NDArray[Any], size: int) -> NDArray[Any]:
     """Select a centred ``size`` x ``size`` patch of every image.
 
     When the margin cannot be split evenly, the extra pixel is left at the
@@ -353,7 +294,7 @@ def crop_center(images: np.ndarray, size: int) -> np.ndarray:
         >>> crop_center(np.zeros((5, 28, 28)), 14).shape
         (5, 14, 14)
     """
-    _check_crop("crop_center", images, size)
+    checks.crop_size("crop_center", images, size)
     top = (images.shape[1] - size) // 2
     left = (images.shape[2] - size) // 2
     return images[:, top:top + size, left:left + size]

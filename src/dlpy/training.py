@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from dlpy import _checks as checks
 from dlpy.runtime import ensure_keras_backend
 
 ensure_keras_backend()
@@ -24,6 +27,7 @@ ensure_keras_backend()
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import keras  # noqa: E402
+from jax.typing import ArrayLike  # noqa: E402
 
 __all__ = [
     "BatchGenerator",
@@ -62,7 +66,7 @@ COMPILE_KWARGS = dict(steps_per_execution=32, jit_compile=True)
 FIT_KWARGS = dict(epochs=5, batch_size=128, verbose=2)
 
 
-def preprocess(images: np.ndarray) -> np.ndarray:
+def preprocess(images: NDArray[np.uint8]) -> NDArray[Any]:
     """Flatten uint8 images to float32 rows with values in [0, 1].
 
     Args:
@@ -83,11 +87,8 @@ def preprocess(images: np.ndarray) -> np.ndarray:
         >>> x.shape, x.dtype, float(x.max())
         ((2, 784), dtype('float32'), 1.0)
     """
-    if not isinstance(images, np.ndarray):
-        raise TypeError(
-            "preprocess: images must be a NumPy array. "
-            f"Received: images of type {type(images).__name__}"
-        )
+    checks.tensor("preprocess", "images", images, min_ndim=2,
+                  numeric=False)
     if images.dtype != np.uint8:
         raise TypeError(
             "preprocess: images must have dtype uint8 (values 0-255). "
@@ -148,10 +149,8 @@ def compile_model(model: keras.Model) -> keras.Model:
         'sparse_categorical_crossentropy'
     """
     if not isinstance(model, keras.Model):
-        raise TypeError(
-            "compile_model: model must be a keras.Model. "
-            f"Received: model of type {type(model).__name__}"
-        )
+        raise TypeError("compile_model: model must be a keras.Model. "
+                        f"Received: type(model)={type(model).__name__}")
     model.compile(
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
@@ -195,54 +194,35 @@ class NaiveDense:
         self,
         input_size: int,
         output_size: int,
-        activation: Callable,
+        activation: Callable[[jax.Array], jax.Array],
         rng: np.random.Generator,
-    ):
-        for name, size in [("input_size", input_size),
-                           ("output_size", output_size)]:
-            if isinstance(size, bool) or not isinstance(
-                size, (int, np.integer)
-            ):
-                raise TypeError(
-                    f"NaiveDense: {name} must be an int. "
-                    f"Received: {name}={size!r}"
-                )
-            if size < 1:
-                raise ValueError(
-                    f"NaiveDense: {name} must be positive. "
-                    f"Received: {name}={size}"
-                )
-        if not callable(activation):
-            raise TypeError(
-                "NaiveDense: activation must be callable. "
-                f"Received: activation={activation!r}"
-            )
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                "NaiveDense: rng must be a np.random.Generator, e.g. "
-                f"np.random.default_rng(0). Received: rng={rng!r}"
-            )
+    ) -> None:
+        checks.integer("NaiveDense", "input_size", input_size, minimum=1)
+        checks.integer("NaiveDense", "output_size", output_size, minimum=1)
+        checks.function("NaiveDense", "activation", activation)
+        checks.rng("NaiveDense", rng)
         limit = np.sqrt(6 / (input_size + output_size))
         W = rng.uniform(-limit, limit, size=(input_size, output_size))
         self.W = jnp.asarray(W, dtype=jnp.float32)
         self.b = jnp.zeros((output_size,), dtype=jnp.float32)
         self.activation = activation
 
-    def apply(self, weights: Sequence, inputs):
+    def apply(self, weights: Sequence[jax.Array], inputs: ArrayLike
+              ) -> jax.Array:
         """The layer's output for explicit ``weights = [W, b]``."""
         W, b = weights
         return self.activation(jnp.matmul(inputs, W) + b)
 
-    def __call__(self, inputs):
+    def __call__(self, inputs: ArrayLike) -> jax.Array:
         return self.apply(self.weights, inputs)
 
     @property
-    def weights(self) -> list:
+    def weights(self) -> list[jax.Array]:
         """``[W, b]``."""
         return [self.W, self.b]
 
     @weights.setter
-    def weights(self, weights: Sequence) -> None:
+    def weights(self, weights: Sequence[jax.Array]) -> None:
         self.W, self.b = weights
 
 
@@ -266,16 +246,17 @@ class NaiveSequential:
         [(3, 4), (4,), (4, 2), (2,)]
     """
 
-    def __init__(self, layers: Sequence):
+    def __init__(self, layers: Sequence[NaiveDense]) -> None:
         self.layers = list(layers)
         if not self.layers:
             raise ValueError(
                 "NaiveSequential: layers must not be empty. Received: []"
             )
 
-    def apply(self, weights: Sequence, inputs):
+    def apply(self, weights: Sequence[jax.Array], inputs: ArrayLike
+              ) -> jax.Array:
         """The model's output for explicit ``weights`` (flat list)."""
-        x = inputs
+        x = jnp.asarray(inputs)
         start = 0
         for layer in self.layers:
             count = len(layer.weights)
@@ -283,16 +264,16 @@ class NaiveSequential:
             start += count
         return x
 
-    def __call__(self, inputs):
+    def __call__(self, inputs: ArrayLike) -> jax.Array:
         return self.apply(self.weights, inputs)
 
     @property
-    def weights(self) -> list:
+    def weights(self) -> list[jax.Array]:
         """All layers' weights in order, as ``[W1, b1, W2, b2, ...]``."""
         return [w for layer in self.layers for w in layer.weights]
 
     @weights.setter
-    def weights(self, weights: Sequence) -> None:
+    def weights(self, weights: Sequence[jax.Array]) -> None:
         weights = list(weights)
         if len(weights) != len(self.weights):
             raise ValueError(
@@ -364,31 +345,17 @@ class BatchGenerator:
         [0, 1, 2, 3, 4]
     """
 
-    def __init__(self, images, labels, batch_size: int = 128,
-                 rng: np.random.Generator | None = None):
+    def __init__(self, images: np.ndarray, labels: np.ndarray,
+                 batch_size: int = 128,
+                 rng: np.random.Generator | None = None) -> None:
         if len(images) != len(labels):
             raise ValueError(
                 "BatchGenerator: images and labels must have the same "
                 f"length. Received: len(images)={len(images)}, "
                 f"len(labels)={len(labels)}"
             )
-        if isinstance(batch_size, bool) or not isinstance(
-            batch_size, (int, np.integer)
-        ):
-            raise TypeError(
-                "BatchGenerator: batch_size must be an int. "
-                f"Received: batch_size={batch_size!r}"
-            )
-        if batch_size < 1:
-            raise ValueError(
-                "BatchGenerator: batch_size must be >= 1. "
-                f"Received: batch_size={batch_size}"
-            )
-        if rng is not None and not isinstance(rng, np.random.Generator):
-            raise TypeError(
-                "BatchGenerator: rng must be a np.random.Generator (e.g. "
-                f"np.random.default_rng(0)) or None. Received: rng={rng!r}"
-            )
+        checks.integer("BatchGenerator", "batch_size", batch_size, minimum=1)
+        checks.rng("BatchGenerator", rng, optional=True)
         self.images = images
         self.labels = labels
         self.batch_size = int(batch_size)
@@ -397,7 +364,7 @@ class BatchGenerator:
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)  # ceiling division
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         if self.rng is None:
             order = np.arange(len(self.images))  # the stored order
         else:
@@ -407,7 +374,8 @@ class BatchGenerator:
             yield self.images[batch], self.labels[batch]
 
 
-def sparse_categorical_crossentropy(y_true, y_pred):
+def sparse_categorical_crossentropy(y_true: ArrayLike, y_pred: ArrayLike
+                                    ) -> jax.Array:
     """Mean of ``-log(probability the model gives the true class)``.
 
     Args:
@@ -433,7 +401,8 @@ def sparse_categorical_crossentropy(y_true, y_pred):
     return -jnp.mean(jnp.log(picked))
 
 
-def loss_fn(weights, model: NaiveSequential, images, labels):
+def loss_fn(weights: Sequence[jax.Array], model: NaiveSequential,
+            images: ArrayLike, labels: ArrayLike) -> jax.Array:
     """The model's average loss on a batch, as a function of its weights.
 
     Introduced in section 2.5.
@@ -443,8 +412,9 @@ def loss_fn(weights, model: NaiveSequential, images, labels):
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def train_step(model: NaiveSequential, weights, images, labels,
-               learning_rate):
+def train_step(model: NaiveSequential, weights: Sequence[jax.Array],
+               images: ArrayLike, labels: ArrayLike, learning_rate: float
+               ) -> tuple[list[jax.Array], jax.Array]:
     """One step of mini-batch gradient descent (SGD) on one batch.
 
     For every weight array ``w`` with gradient ``g`` of the batch loss:
@@ -473,7 +443,8 @@ def train_step(model: NaiveSequential, weights, images, labels,
     return new_weights, loss
 
 
-def fit(model: NaiveSequential, images, labels, rng: np.random.Generator,
+def fit(model: NaiveSequential, images: NDArray[Any], labels: NDArray[Any],
+        rng: np.random.Generator,
         epochs: int = 5, batch_size: int = 128, learning_rate: float = 0.1,
         verbose: bool = False) -> list[float]:
     """Train ``model`` in place with mini-batch SGD on shuffled batches.
@@ -512,17 +483,8 @@ def fit(model: NaiveSequential, images, labels, rng: np.random.Generator,
         >>> len(history)
         2
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
-        raise TypeError(
-            f"fit: epochs must be an int. Received: epochs={epochs!r}"
-        )
-    if epochs < 1:
-        raise ValueError(f"fit: epochs must be >= 1. Received: {epochs}")
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            "fit: rng must be a np.random.Generator, e.g. "
-            f"np.random.default_rng(0). Received: rng={rng!r}"
-        )
+    checks.integer("fit", "epochs", epochs, minimum=1)
+    checks.rng("fit", rng)
     batches = BatchGenerator(images, labels, batch_size, rng)
     weights = model.weights
     history = []
@@ -539,7 +501,7 @@ def fit(model: NaiveSequential, images, labels, rng: np.random.Generator,
     return history
 
 
-def predict(model: NaiveSequential, images) -> np.ndarray:
+def predict(model: NaiveSequential, images: ArrayLike) -> NDArray[Any]:
     """Class probabilities for ``images``, as a NumPy array.
 
     Introduced in section 2.5.
@@ -547,7 +509,8 @@ def predict(model: NaiveSequential, images) -> np.ndarray:
     return np.asarray(model(jnp.asarray(images)))
 
 
-def evaluate(model: NaiveSequential, images, labels) -> float:
+def evaluate(model: NaiveSequential, images: ArrayLike,
+             labels: ArrayLike) -> float:
     """Accuracy: the fraction of ``images`` whose most probable class is
     the label.
 

@@ -15,6 +15,7 @@ import io
 import json
 import os
 import re
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -429,37 +430,78 @@ def test_ipynb_download_is_a_notebook(site, book, notebook_page):
     assert any(c.cell_type == "code" for c in nb.cells), url
 
 
+#: Glued values that are measured durations (names ending in _s, _ms, _h
+#: or _seconds) or computed from them: they differ from run to run.
+TIMING_GLUE = re.compile(r"(_s|_ms|_h|_seconds)$|^(executed_on|speedup|"
+                         r"slowest_ratio)$")
+
+
+def glued_text(nb) -> dict[str, str]:
+    """The text of every glued value of a notebook, by glue name."""
+    found = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            scrapbook = output.get("metadata", {}).get("scrapbook")
+            if scrapbook:
+                prefix = scrapbook.get("mime_prefix", "")
+                found[scrapbook["name"]] = output["data"].get(
+                    prefix + "text/plain")
+    return found
+
+
 @pytest.mark.slow
 def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
-    """Execute every downloaded chapter notebook in a fresh kernel.
+    """Run every downloaded chapter notebook as a reader would, and get
+    the book's numbers.
 
-    The kernel is this interpreter's ``python3`` (the project's virtual
-    environment, with dlpy installed); it runs in a temporary folder and
-    without ``KERAS_BACKEND`` set, as a reader's Jupyter would: the
-    notebooks' first cell imports dlpy, which chooses JAX for Keras.
+    The kernel is Jupyter's ``python3``, which must be this interpreter
+    (the project's virtual environment) importing this checkout's dlpy; it
+    runs in a temporary folder without ``KERAS_BACKEND`` set, as a reader's
+    Jupyter would (the first cell imports dlpy, which chooses JAX). Every
+    value the book glued (read from the build's executed notebooks: the
+    download drops hidden glue outputs) must come out the same, except
+    measured durations.
     """
     import nbformat
-    from jupyter_client.kernelspec import KernelSpecManager
+    from bookengine.project import Project
+    from bookengine.store import Store
     from nbclient import NotebookClient
 
-    spec = KernelSpecManager().get_kernel_spec("python3")
-    assert Path(spec.argv[0]).name.startswith("python"), spec.argv
+    import dlpy
+
+    store = Store(Project.load(book.root).store_dir, log=lambda _: None)
+    with store.lock(exclusive=False):
+        executed = {page: store.notebook(record)
+                    for page, record in store.records().items()}
+
     pages = [p for p in book.pages
              if p.startswith("book/ch") and book.is_notebook(p)]
     assert pages, "no chapter notebook page in the TOC"
     env = dict(os.environ, MPLBACKEND="agg", PYTHONHASHSEED="0")
     env.pop("KERAS_BACKEND", None)
-    timings = []
+    probe = "import sys, dlpy; print(sys.executable); print(dlpy.__file__)"
+    timings, compared = [], 0
     for page_name in pages:
         _, data = download_notebook(site, book, page_name)
-        path = tmp_path / (Path(page_name).name + ".ipynb")
-        path.write_bytes(data)
         nb = nbformat.reads(data.decode(), as_version=4)
+        stored = glued_text(nbformat.reads(executed[page_name], as_version=4))
+        nb.cells.append(nbformat.v4.new_code_cell(probe))
         started = time.perf_counter()
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(tmp_path)}},
                        ).execute(env=env)
         timings.append(f"{page_name}: {time.perf_counter() - started:.0f} s")
+        executable, module = nb.cells[-1].outputs[0]["text"].split()
+        assert Path(executable) == Path(sys.executable), page_name
+        assert Path(module) == Path(dlpy.__file__), page_name
+        rerun = glued_text(nb)
+        assert rerun.keys() == stored.keys(), page_name
+        differ = {name: (stored[name], rerun[name]) for name in stored
+                  if rerun[name] != stored[name]
+                  and not TIMING_GLUE.search(name)}
+        assert not differ, f"{page_name}: glued values changed: {differ}"
+        compared += sum(not TIMING_GLUE.search(name) for name in stored)
+    assert compared > 100, compared  # the chapters glue hundreds of values
     print("executed downloaded notebooks:", "; ".join(timings))
 
 

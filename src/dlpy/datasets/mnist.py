@@ -29,8 +29,12 @@ import pathlib
 import tempfile
 import warnings
 import zipfile
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+from dlpy import _checks as checks
 
 __all__ = [
     "CACHE_FILENAME",
@@ -42,6 +46,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: What :func:`load_data` returns: ``((x_train, y_train), (x_test, y_test))``.
+Data = tuple[tuple[NDArray[np.uint8], NDArray[np.uint8]],
+             tuple[NDArray[np.uint8], NDArray[np.uint8]]]
 
 CACHE_FILENAME = "mnist.npz"
 DATA_DIR_ENV_VAR = "DLPY_DATA_DIR"
@@ -71,29 +79,18 @@ class MNISTDataError(RuntimeError):
     """
 
 
-def _data_dir(cache_dir: str | os.PathLike | None) -> pathlib.Path:
+def _data_dir(cache_dir: str | os.PathLike[str] | None) -> pathlib.Path:
     """The cache directory: argument, else $DLPY_DATA_DIR, else default."""
     if cache_dir is None:
         from_env = os.environ.get(DATA_DIR_ENV_VAR, "")
         if from_env:
             return pathlib.Path(from_env).expanduser()
         return pathlib.Path.home() / ".cache" / "dlpy"
-    if not isinstance(cache_dir, (str, os.PathLike)):
-        raise TypeError(
-            "cache_path: cache_dir must be a str, an os.PathLike or None. "
-            f"Received: cache_dir={cache_dir!r} "
-            f"(of type {type(cache_dir).__name__})"
-        )
-    cache_dir = os.fspath(cache_dir)
-    if not isinstance(cache_dir, str) or not cache_dir:
-        raise ValueError(
-            "cache_path: cache_dir must name a directory. "
-            f"Received: cache_dir={cache_dir!r}"
-        )
-    return pathlib.Path(cache_dir).expanduser()
+    return checks.directory("cache_path", "cache_dir", cache_dir)
 
 
-def cache_path(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
+def cache_path(cache_dir: str | os.PathLike[str] | None = None
+               ) -> pathlib.Path:
     """Where :func:`load_data` keeps its cached copy of MNIST.
 
     Args:
@@ -230,7 +227,7 @@ def _from_csv(folder: pathlib.Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _download_with_keras() -> tuple:
+def _download_with_keras() -> Any:
     """Last resort: ``keras.datasets.mnist.load_data()`` (downloads)."""
     from dlpy.runtime import ensure_keras_backend
 
@@ -248,7 +245,8 @@ def _from_keras_download() -> dict[str, np.ndarray]:
     return arrays
 
 
-def _write_atomically(path: pathlib.Path, arrays: dict) -> None:
+def _write_atomically(path: pathlib.Path,
+                      arrays: dict[str, np.ndarray]) -> None:
     """Write the cache so that ``path`` is either absent or complete.
 
     The data goes to a temporary file in the same directory, is flushed to
@@ -261,7 +259,8 @@ def _write_atomically(path: pathlib.Path, arrays: dict) -> None:
     )
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            # NumPy's stub types **kwds as if it could hold allow_pickle.
+            np.savez(file, **arrays)  # type: ignore[arg-type]
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp_name, path)
@@ -272,8 +271,8 @@ def _write_atomically(path: pathlib.Path, arrays: dict) -> None:
 
 
 def load_data(
-    cache_dir: str | os.PathLike | None = None,
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Data:
     """Load MNIST offline, exactly as ``keras.datasets.mnist.load_data()``.
 
     The first call converts the data into dlpy's cache (a few seconds from
@@ -370,7 +369,7 @@ def _from_other_sources(problems: list[str]) -> dict[str, np.ndarray]:
     )
 
 
-def _as_keras_tuple(arrays: dict[str, np.ndarray]) -> tuple:
+def _as_keras_tuple(arrays: dict[str, np.ndarray]) -> Data:
     return (
         (arrays["x_train"], arrays["y_train"]),
         (arrays["x_test"], arrays["y_test"]),

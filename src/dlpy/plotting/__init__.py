@@ -1,7 +1,8 @@
-"""Matplotlib helpers for every figure the chapters draw.
+"""How the figures are drawn: one module per part of the book.
 
 Importing ``dlpy.plotting`` loads Matplotlib; ``import dlpy`` does not. The
-helpers live in topic modules, imported explicitly::
+book calls these helpers and glues what they return; they trust their
+caller, and check only what Matplotlib would otherwise report cryptically::
 
     from dlpy.plotting import calculus, concepts, geometry, graphs, tensors
 """
