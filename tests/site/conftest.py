@@ -205,16 +205,77 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def pdf(built_book) -> Path:
-    """The book's PDF, after checking the poppler tools are there."""
+def toc_sections(page: str, book: Path = BOOK) -> list[str]:
+    """The pages below ``page`` in _toc.yml (its sections, recursively)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+
+    def find(node):
+        if isinstance(node, dict):
+            if node.get("file") and str(Path(node["file"]).with_suffix(
+                    "")) == page:
+                return node
+            children = [c for key in ("parts", "chapters", "sections")
+                        for c in node.get(key) or []]
+        else:
+            children = node if isinstance(node, list) else []
+        for child in children:
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    entry = find(toc) or {}
+    return [str(Path(f).with_suffix("")) for f, _ in _toc_entries(
+        {"sections": entry.get("sections") or []})]
+
+
+def pdf_documents(book: Path = BOOK) -> list[SimpleNamespace]:
+    """The PDFs the build writes: the whole book (the .tex named in
+    ``latex: latex_documents: targetname``) and each chapter PDF of
+    ``sphinx: config: dlpy_chapter_pdfs``, with the pages each holds."""
+    config = yaml.safe_load((book / "_config.yml").read_text())
+    target = config["latex"]["latex_documents"]["targetname"]
+    documents = [SimpleNamespace(name="book", pdf=Path(target).stem + ".pdf",
+                                 pages=toc_pages(book), title=None,
+                                 chapter=False)]
+    chapters = (config.get("sphinx", {}).get("config", {})
+                .get("dlpy_chapter_pdfs") or [])
+    for entry in chapters:
+        pages = []
+        for page in entry["pages"]:
+            pages += [page] + toc_sections(page, book)
+        documents.append(SimpleNamespace(
+            name=Path(entry["target"]).stem, chapter=True,
+            pdf=Path(entry["target"]).stem + ".pdf", pages=pages,
+            title=entry.get("title")))
+    return documents
+
+
+def _poppler() -> None:
     for tool in ("pdftotext", "pdffonts", "pdfimages", "pdftoppm"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not found: run `make browser` "
                         "(installs poppler-utils)", pytrace=False)
-    pdfs = sorted((BUILD / "latex").glob("*.pdf"))
-    assert pdfs, f"the build wrote no PDF under {BUILD / 'latex'}"
-    return pdfs[0]
+
+
+@pytest.fixture(scope="session")
+def pdf(built_book) -> Path:
+    """The whole book's PDF, after checking the poppler tools are there."""
+    _poppler()
+    path = BUILD / "latex" / pdf_documents()[0].pdf
+    assert path.is_file(), f"the build wrote no {path}"
+    return path
+
+
+@pytest.fixture(scope="session", params=pdf_documents(),
+                ids=lambda d: d.name)
+def document(request, built_book) -> SimpleNamespace:
+    """Each PDF (the book, then the chapter PDFs) and the pages it holds."""
+    _poppler()
+    doc = request.param
+    path = BUILD / "latex" / doc.pdf
+    assert path.is_file(), f"the build wrote no {path}"
+    return SimpleNamespace(**vars(doc), path=path)
 
 
 # --------------------------------------------------------------------------

@@ -206,3 +206,70 @@ def test_keyboard_reaches_everything_in_reading_order(browser, site, book):
     if jumps_up:
         problems.append(f"Tab goes up the article: {jumps_up[:5]}")
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------
+# Contrast of code, syntax highlighting and cell outputs
+# --------------------------------------------------------------------------
+
+#: Pages with code cells, listings, inline code and a coloured Keras output.
+CODE_PAGES = ("book/ch02/first-network", "book/ch02/tensor-ops")
+
+CONTRAST = """() => {
+    const rgba = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+    const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92
+                         : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const lum = ([r, g, b]) => 0.2126 * lin(r) + 0.7152 * lin(g)
+                               + 0.0722 * lin(b);
+    const over = (top, under) => { const a = top.length > 3 ? top[3] : 1;
+        return [0, 1, 2].map(i => top[i] * a + under[i] * (1 - a)); };
+    // The colour behind an element: its backgrounds, composed upwards.
+    const behind = (el) => {
+        const layers = [];
+        for (let e = el; e; e = e.parentElement) {
+            const c = rgba(getComputedStyle(e).backgroundColor);
+            if (c.length === 4 && c[3] === 0) continue;
+            layers.push(c);
+            if (c.length === 3 || c[3] === 1) break;
+        }
+        return layers.reverse().reduce((u, t) => over(t, u), [255, 255, 255]);
+    };
+    const found = {};
+    const sel = 'div.highlight pre span, div.highlight pre, '
+        + '.cell_output pre, .cell_output pre span, code.literal';
+    for (const el of document.querySelectorAll(sel)) {
+        const own = [...el.childNodes].some(
+            n => n.nodeType === 3 && n.textContent.trim());
+        if (!own || !el.getClientRects().length) continue;
+        const bg = behind(el);
+        const fg = over(rgba(getComputedStyle(el).color), bg);
+        const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+        const ratio = (a + 0.05) / (b + 0.05);
+        const key = fg.map(Math.round) + '/' + bg.map(Math.round);
+        if (!(key in found)) found[key] = {
+            ratio: Math.round(ratio * 100) / 100, cls: el.className,
+            text: el.textContent.trim().slice(0, 30),
+            fg: fg.map(Math.round), bg: bg.map(Math.round)};
+    }
+    return Object.values(found);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("code_page", CODE_PAGES)
+def test_code_and_outputs_keep_aa_contrast(browser, site, book, code_page,
+                                           mode):
+    """Every colour pair of syntax-highlighted code, inline code and cell
+    output (Keras's coloured summary included) has at least 4.5:1."""
+    assert code_page in book.pages
+    context, page = open_page(browser, site, code_page, mode, "desktop")
+    try:
+        pairs = page.evaluate(CONTRAST)
+    finally:
+        context.close()
+    assert len(pairs) > 5, pairs
+    low = [p for p in pairs if p["ratio"] < 4.5]
+    print(f"{code_page} ({mode}): {len(pairs)} colour pairs, lowest "
+          f"{min(p['ratio'] for p in pairs)}:1")
+    assert not low, f"{code_page} ({mode}): below 4.5:1:\n" + "\n".join(
+        map(str, low))
