@@ -20,8 +20,8 @@ sections as parts; here the pages are put under a title of their own, and
 the document's top level is the chapter, so the PDF opens with a title page
 ("Deep Learning, Executed" and the chapter), a table of contents and
 "Chapter 2", with sections 2.1, 2.2, ... and figures 2.1, 2.2, ... as on the
-website. A reference to a page outside the document is printed as text
-(Sphinx's rule for LaTeX); one inside it is a working link. A chapter that
+website. A reference inside the document is a working link; one to a page
+outside it is printed as the text the website shows ("Section 2.4"). A chapter that
 cites works gets the bibliography page at its end, so its citations link to
 their entries.
 
@@ -42,7 +42,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.errors import ConfigError
+from sphinx.errors import ConfigError, NoUri
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.texescape import escape
 
@@ -159,6 +160,66 @@ def bibliography_page(env) -> str | None:
     return keys[0].docname if keys else None
 
 
+class AnywhereBuilder:
+    """The LaTeX builder as a domain sees it while resolving a reference
+    "as on the website": named "html" (so a section's number is the
+    website's; for "latex" Sphinx leaves it to LaTeX), and able to link to
+    any page. Records the pages it was asked to link to."""
+
+    name = "html"
+
+    def __init__(self, builder):
+        self._builder = builder
+        self.asked: list[str] = []
+
+    def __getattr__(self, attribute):
+        return getattr(self._builder, attribute)
+
+    def get_target_uri(self, docname: str, typ=None) -> str:
+        self.asked.append(docname)
+        return docname
+
+    def get_relative_uri(self, from_: str, to: str, typ=None) -> str:
+        return self.get_target_uri(to, typ)
+
+
+class OutsideReferences(SphinxPostTransform):
+    """In a chapter PDF, a reference to a page outside it reads as on the
+    website ("Section 2.4", "Chapter 1", "Fig. 2.14"), as plain text.
+
+    Sphinx's LaTeX builder cannot link outside the document, so it keeps
+    only the reference's raw content, which for a numbered reference is its
+    template: "Section %s". Here each reference is first resolved as the
+    website resolves it; if it lands on a page outside the document, it is
+    replaced by the text it shows there. Runs before Sphinx's own resolver,
+    and only while a chapter PDF is assembled.
+    """
+
+    builders = ("latex",)
+    default_priority = 5  # sphinx's ReferencesResolver is 10
+
+    def run(self, **kwargs) -> None:
+        inside = getattr(self.app.builder, "dlpy_chapter_docnames", None)
+        if not inside:
+            return
+        for node in list(self.document.findall(addnodes.pending_xref)):
+            domain = self.env.domains.get(node.get("refdomain", ""))
+            if domain is None or not len(node):
+                continue
+            anywhere = AnywhereBuilder(self.app.builder)
+            try:
+                found = domain.resolve_xref(
+                    self.env, node.get("refdoc", self.env.docname), anywhere,
+                    node["reftype"], node["reftarget"], node,
+                    node[0].deepcopy())
+            except NoUri:
+                continue
+            if found is not None and any(d not in inside
+                                         for d in anywhere.asked):
+                text = found.astext()
+                node.replace_self(nodes.inline(text, text))
+
+
 def raw(text: str) -> nodes.raw:
     return nodes.raw("", text, format="latex")
 
@@ -223,6 +284,10 @@ def wrap_latex_builder(app: Sphinx) -> None:
     # sphinx-jupyterbook-latex's choice for the book ("part"); this runs
     # after its builder-inited handler.
     book_level = app.config.latex_toplevel_sectioning
+    # latex_structure's numfig_secnum_depth (1: "Fig. 2.14", numbered within
+    # the chapter, as on the website). The LaTeX writer counts it from the
+    # top level, so a document whose top level is "part" needs one more.
+    depth = app.config.numfig_secnum_depth
     init_document_data = builder.init_document_data
     assemble_doctree = builder.assemble_doctree
 
@@ -234,8 +299,9 @@ def wrap_latex_builder(app: Sphinx) -> None:
     def assemble(indexfile, toctree_only, appendices):
         chapter = chapters.get(indexfile)
         # Read by the LaTeX writer that is created for this document next.
-        app.config.latex_toplevel_sectioning = (
-            book_level if chapter is None else "chapter")
+        level = book_level if chapter is None else "chapter"
+        app.config.latex_toplevel_sectioning = level
+        app.config.numfig_secnum_depth = depth + (level == "part")
         if chapter is None:
             return assemble_doctree(indexfile, toctree_only, appendices)
         env = builder.env
@@ -244,8 +310,13 @@ def wrap_latex_builder(app: Sphinx) -> None:
         if bibliography and bibliography not in extra \
                 and cites(env, pages_of(env, chapter)):
             extra.append(bibliography)
-        tree = assemble_doctree(indexfile, toctree_only,
-                                [*extra, *appendices])
+        builder.dlpy_chapter_docnames = set(pages_of(env, chapter)) | set(
+            extra) | set(appendices)
+        try:
+            tree = assemble_doctree(indexfile, toctree_only,
+                                    [*extra, *appendices])
+        finally:
+            builder.dlpy_chapter_docnames = None
         book_title = app.config.latex_documents[0][2]
         return restructure(tree, env, title_of(env, chapter), book_title)
 
@@ -313,6 +384,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("dlpy_pdf_dir", "", "html")
     # After sphinx-jupyterbook-latex's builder-inited handler (500).
     app.connect("builder-inited", wrap_latex_builder, priority=900)
+    app.add_post_transform(OutsideReferences)
     # After sphinx-book-theme has built its header buttons (priority 501).
     app.connect("html-page-context", add_download_links, priority=600)
     app.connect("build-finished", copy_published_pdfs)

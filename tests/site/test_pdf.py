@@ -80,6 +80,25 @@ def test_no_unresolved_references(document, document_text):
         + "\n".join(lines[:20])
 
 
+def test_numbered_references_read_as_on_the_website(book, document,
+                                                     document_text):
+    """"Fig. 2.14", "Section 2.4", "Listing 2.6": every numbered reference
+    on the document's pages is printed as the website prints it, whether
+    its target is in the PDF (a link) or not (text)."""
+    printed = squash(document_text)
+    missing = []
+    for page_name in document.pages:
+        html = (book.html / f"{page_name}.html").read_text()
+        article = html.split('<article class="bd-article"', 1)[1]
+        for text in set(re.findall(
+                r'<span class="std std-numref">([^<]+)</span>', article)):
+            if squash(text) not in printed:
+                missing.append(f"{page_name}: {text}")
+    assert "%s" not in document_text
+    assert not missing, (f"{document.pdf} prints these references "
+                         "differently:\n" + "\n".join(sorted(missing)))
+
+
 def test_every_font_is_embedded(document):
     rows = run("pdffonts", str(document.path)).splitlines()[2:]
     assert rows, "pdffonts lists no font"
