@@ -65,7 +65,8 @@ def labelled_summaries(generate):
                 "li > details > summary"):
             link = summary.find_parent("li").find("a", recursive=False)
             if link is not None and not summary.get("aria-label"):
-                summary["aria-label"] = f"Sections of {link.get_text().strip()}"
+                name = link.get_text().strip()
+                summary["aria-label"] = f"Sections of {name}"
         return soup
 
     wrapper.dlpy_labelled = True

@@ -13,17 +13,17 @@ A page brings the pages of its toctree with it (``book/ch02/index`` brings
 For the LaTeX builder, each one becomes one more entry of
 ``latex_documents`` (added when the builder starts writing, after Jupyter
 Book has set up the book's own entry, so the book keeps its title and file
-name), and the build engine
-turns every ``.tex`` into a PDF. Sphinx would typeset a document that starts
-at a chapter page with the chapter's title as the document's title and its
-sections as parts; here the pages are put under a title of their own, and
-the document's top level is the chapter, so the PDF opens with a title page
-("Deep Learning, Executed" and the chapter), a table of contents and
-"Chapter 2", with sections 2.1, 2.2, ... and figures 2.1, 2.2, ... as on the
-website. A reference inside the document is a working link; one to a page
-outside it is printed as the text the website shows ("Section 2.4"). A chapter that
-cites works gets the bibliography page at its end, so its citations link to
-their entries.
+name), and the build engine turns every ``.tex`` into a PDF. Sphinx would
+typeset a document that starts at a chapter page with the chapter's title
+as the document's title and its sections as parts; here the pages are put
+under a title of their own, and the document's top level is the chapter,
+so the PDF opens with a title page ("Deep Learning, Executed" and the
+chapter), a table of contents and "Chapter 2", with sections 2.1, 2.2, ...
+and figures 2.1, 2.2, ... as on the website (the whole book numbers its
+figures within chapters too). A reference inside the document is a working
+link; one to a page outside it is printed as the text the website shows
+("Section 2.4"). A chapter that cites works gets the bibliography page at
+its end, so its citations link to their entries.
 
 For the HTML builder, every page of a chapter PDF gets two entries in the
 theme's download menu: "Download this chapter as PDF" and "Download the book
@@ -44,13 +44,10 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError, NoUri
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util import logging
 from sphinx.util.texescape import escape
 
 # The book's own LaTeX structure (book/_ext is on the path, as for Sphinx).
 from latex_structure import BIBLIOGRAPHY, NUMBERED, SAVE_DEPTH, UNNUMBERED
-
-logger = logging.getLogger(__name__)
 
 #: The site folder with the PDFs (the engine publishes them there too).
 SITE_PDF_DIR = "_pdf"
