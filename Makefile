@@ -20,13 +20,14 @@ SCHEDULER ?=
 BUNDLE    ?= _build/book-bundle.tar.gz
 ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
 
-.PHONY: help venv system-deps tex browser book html test bench bench-build \
+.PHONY: help venv npm system-deps tex browser book html test bench bench-build \
         status export import lock clean
 
 help:
 	@echo "make book    set up everything, execute what changed, write _build/html and the PDF"
 	@echo "             (JOBS=N pages at once; SCHEDULER=tcp://host:8786 executes on a Dask cluster)"
 	@echo "make test    set up everything, run the whole test suite (builds a test book, checks the site)"
+	@echo "make npm     install the pinned npm packages (hover previews, accessibility audit)"
 	@echo "make status  every executed page: fresh, or stale and why"
 	@echo "make export BUNDLE=f.tar.gz / make import BUNDLE=f.tar.gz [KEEP_ENVIRONMENT=1]"
 	@echo "             executed pages with their provenance, from one machine to another"
@@ -49,6 +50,19 @@ $(STAMP): pyproject.toml $(LOCK) Makefile
 
 venv: $(STAMP)
 
+# --- npm packages ---------------------------------------------------------------
+# What the website serves itself (tippy.js and Popper for the hover previews)
+# and what the browser tests inject (axe-core): the versions pinned in
+# package-lock.json, installed into node_modules/ from the npm registry.
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install it" \
+	  "(sudo apt-get install --no-install-recommends npm)" >&2; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+npm: $(NPM_STAMP)
+
 # --- System packages (Debian/Ubuntu) -----------------------------------------
 tex:
 	@tools/system-deps.sh tex
@@ -57,11 +71,12 @@ browser:
 	@tools/system-deps.sh browser
 
 # --- The book ---------------------------------------------------------------
-book: venv tex
+book: venv npm tex
 	@$(BOOK) build --formats html,pdf $(ENGINE_OPTS)
-	@echo "Website: _build/html/index.html    PDF: _build/latex/dlpy-book.pdf"
+	@echo "Website: _build/html/index.html    PDFs: _build/latex/" \
+	  "(dlpy-book.pdf, the whole book, and one per chapter)"
 
-html: venv
+html: venv npm
 	@$(BOOK) build --formats html $(ENGINE_OPTS)
 
 status: venv
@@ -74,7 +89,7 @@ import: venv
 	@$(BOOK) import $(BUNDLE) $(if $(KEEP_ENVIRONMENT),--keep-environment)
 
 # --- Tests and benchmark ----------------------------------------------------
-test: venv tex browser
+test: venv npm tex browser
 	$(PY) -m mypy
 	$(PY) -m pytest
 

@@ -26,8 +26,9 @@ Finally, numbers that Sphinx writes as text (sphinx-exercise's "Exercise
 ``numfig_secnum_depth`` to 2 for books with parts, so the PDF would call the
 first exercise of chapter 1 "Exercise 1.12.1" where the website says
 "Exercise 1.1". The value of ``_config.yml`` is restored for the LaTeX
-builder. (Figures, tables and listings are numbered by LaTeX itself and are
-not affected.)
+builder. (Figures, tables and listings are numbered by LaTeX itself;
+chapter_pdfs.py tells the LaTeX writer of each document the depth that makes
+them "Fig. 2.14", within the chapter, as on the website.)
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,10 @@ BUILD = BOOK / "_build" / "test"   # never the published _build/html
 HTML = BUILD / "html"
 SCREENSHOTS = BOOK / "_build" / "screenshots"
 PDF_PAGES = BOOK / "_build" / "pdf-pages"
+AXE_DIR = BOOK / "_build" / "axe"
+#: npm packages (package.json, installed by `make npm`).
+NODE_MODULES = REPO / "node_modules"
+AXE_JS = NODE_MODULES / "axe-core" / "axe.min.js"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
@@ -200,13 +205,148 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture(scope="session")
-def pdf(built_book) -> Path:
-    """The book's PDF, after checking the poppler tools are there."""
+def toc_sections(page: str, book: Path = BOOK) -> list[str]:
+    """The pages below ``page`` in _toc.yml (its sections, recursively)."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+
+    def find(node):
+        if isinstance(node, dict):
+            if node.get("file") and str(Path(node["file"]).with_suffix(
+                    "")) == page:
+                return node
+            children = [c for key in ("parts", "chapters", "sections")
+                        for c in node.get(key) or []]
+        else:
+            children = node if isinstance(node, list) else []
+        for child in children:
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    entry = find(toc) or {}
+    return [str(Path(f).with_suffix("")) for f, _ in _toc_entries(
+        {"sections": entry.get("sections") or []})]
+
+
+def pdf_documents(book: Path = BOOK) -> list[SimpleNamespace]:
+    """The PDFs the build writes: the whole book (the .tex named in
+    ``latex: latex_documents: targetname``) and each chapter PDF of
+    ``sphinx: config: dlpy_chapter_pdfs``, with the pages each holds."""
+    config = yaml.safe_load((book / "_config.yml").read_text())
+    target = config["latex"]["latex_documents"]["targetname"]
+    documents = [SimpleNamespace(name="book", pdf=Path(target).stem + ".pdf",
+                                 pages=toc_pages(book), title=None,
+                                 chapter=False)]
+    chapters = (config.get("sphinx", {}).get("config", {})
+                .get("dlpy_chapter_pdfs") or [])
+    for entry in chapters:
+        pages = []
+        for page in entry["pages"]:
+            pages += [page] + toc_sections(page, book)
+        documents.append(SimpleNamespace(
+            name=Path(entry["target"]).stem, chapter=True,
+            pdf=Path(entry["target"]).stem + ".pdf", pages=pages,
+            title=entry.get("title")))
+    return documents
+
+
+def _poppler() -> None:
     for tool in ("pdftotext", "pdffonts", "pdfimages", "pdftoppm"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} not found: run `make browser` "
                         "(installs poppler-utils)", pytrace=False)
-    pdfs = sorted((BUILD / "latex").glob("*.pdf"))
-    assert pdfs, f"the build wrote no PDF under {BUILD / 'latex'}"
-    return pdfs[0]
+
+
+@pytest.fixture(scope="session")
+def pdf(built_book) -> Path:
+    """The whole book's PDF, after checking the poppler tools are there."""
+    _poppler()
+    path = BUILD / "latex" / pdf_documents()[0].pdf
+    assert path.is_file(), f"the build wrote no {path}"
+    return path
+
+
+@pytest.fixture(scope="session", params=pdf_documents(),
+                ids=lambda d: d.name)
+def document(request, built_book) -> SimpleNamespace:
+    """Each PDF (the book, then the chapter PDFs) and the pages it holds."""
+    _poppler()
+    doc = request.param
+    path = BUILD / "latex" / doc.pdf
+    assert path.is_file(), f"the build wrote no {path}"
+    return SimpleNamespace(**vars(doc), path=path)
+
+
+# --------------------------------------------------------------------------
+# The accessibility audit (axe-core): its script, and its findings
+# --------------------------------------------------------------------------
+
+#: (page, mode, viewport, violation) for every violation found this session.
+AXE_FINDINGS: list[tuple[str, str, str, dict]] = []
+
+
+class Axe:
+    """axe-core's script, and where each page's result is written."""
+
+    def __init__(self, source: str, out: Path):
+        self.source = source
+        self.out = out
+
+    def record(self, page: str, mode: str, viewport: str,
+               violations: list[dict]) -> None:
+        target = self.out / f"{mode}-{viewport}" / (
+            page.replace("/", "__") + ".json")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(violations, indent=1))
+        AXE_FINDINGS.extend((page, mode, viewport, v) for v in violations)
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    """axe-core from node_modules (never from a CDN)."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"{AXE_JS} not found: run `make npm` (npm ci installs "
+                    "the packages pinned in package-lock.json)",
+                    pytrace=False)
+    if AXE_DIR.exists():
+        shutil.rmtree(AXE_DIR)
+    return Axe(AXE_JS.read_text(), AXE_DIR)
+
+
+def axe_summary() -> list[str]:
+    """Every rule violated, by impact, with the pages and modes it hit."""
+    rules: dict[tuple[str, str], dict] = {}
+    for page, mode, viewport, v in AXE_FINDINGS:
+        entry = rules.setdefault((v["impact"] or "?", v["id"]), {
+            "help": v["help"], "where": {}, "nodes": 0})
+        entry["where"].setdefault(page, set()).add(f"{mode}/{viewport}")
+        entry["nodes"] += len(v["nodes"])
+    order = {"critical": 0, "serious": 1, "moderate": 2, "minor": 3}
+    lines = ["Violations (rules broken) per page, over light/dark x "
+             "desktop/phone: critical serious moderate minor"]
+    pages: dict[str, list[int]] = {}
+    for page, _, _, v in AXE_FINDINGS:
+        counts = pages.setdefault(page, [0, 0, 0, 0])
+        counts[order.get(v["impact"], 3)] += 1
+    for page, counts in sorted(pages.items()):
+        lines.append(f"    {page}: " + " ".join(map(str, counts)))
+    lines.append("By rule:")
+    for (impact, rule), entry in sorted(
+            rules.items(), key=lambda kv: (order.get(kv[0][0], 9), kv[0][1])):
+        lines.append(f"[{impact}] {rule}: {entry['help']} "
+                     f"({entry['nodes']} element(s) in all)")
+        for page, where in sorted(entry["where"].items()):
+            lines.append(f"    {page}: {', '.join(sorted(where))}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not AXE_FINDINGS:
+        return
+    lines = axe_summary()
+    terminalreporter.section("axe-core: violations found (by impact)")
+    for line in lines:
+        terminalreporter.write_line(line)
+    AXE_DIR.mkdir(parents=True, exist_ok=True)
+    (AXE_DIR / "summary.md").write_text("\n".join(lines) + "\n")
