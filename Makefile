@@ -56,8 +56,7 @@ venv: $(STAMP)
 # package-lock.json, installed into node_modules/ from the npm registry.
 NPM_STAMP := node_modules/.installed
 $(NPM_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install it" \
-	  "(sudo apt-get install --no-install-recommends npm)" >&2; exit 1; }
+	@tools/system-deps.sh npm
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -59,6 +59,9 @@ def copy_checkout() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target, follow_symlinks=False)
     (COPY / ".venv").symlink_to(REPO / ".venv")
+    # The npm packages too (`make` would otherwise fetch them again); the
+    # copy's stamp keeps its modification time like every other file.
+    (COPY / "node_modules").symlink_to(REPO / "node_modules")
 
 
 def make(*args: str) -> tuple[float, str]:

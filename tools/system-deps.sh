@@ -14,7 +14,10 @@ case "${1:-}" in
     check() { command -v chromium && command -v pdftotext && command -v pdffonts \
               && command -v pdftoppm; } >/dev/null 2>&1
     packages="chromium chromium-driver poppler-utils" ;;
-  *) echo "usage: $0 tex|browser" >&2; exit 2 ;;
+  npm)
+    check() { command -v npm; } >/dev/null 2>&1
+    packages="nodejs npm" ;;
+  *) echo "usage: $0 tex|browser|npm" >&2; exit 2 ;;
 esac
 
 if check; then exit 0; fi

@@ -21,8 +21,9 @@ Execute stage (no Sphinx involved)
 Render stage (never executes)
     :mod:`~bookengine.render`  Sphinx in-process, incremental, strict: every
     warning fails the build; a page that failed, or whose outputs changed, is
-    re-read; output is published only when the build succeeded; the PDF comes
-    from the ``.tex`` named in ``_config.yml``;
+    re-read; output is published only when the build succeeded; the PDFs
+    (the book's, named in ``_config.yml``, and one per chapter) come from a
+    clean LaTeX folder;
     :mod:`~bookengine.sphinx_ext`  the Sphinx side: collects warnings as
     structured records, refuses to execute, decides what to re-read, and
     renders the build record.
