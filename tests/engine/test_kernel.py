@@ -58,6 +58,27 @@ def test_outputs_counts_and_code_hash(project) -> None:
     assert hashed(None, nb)[1] == hashed(None, original)[1]
 
 
+def test_cpu_time_counts_every_thread_and_not_waiting(project) -> None:
+    # Two threads spinning for 0.6 s of CPU time each, then a 2 s sleep:
+    # the kernel's CPU time covers both threads (the clocks are the
+    # reference, not the engine) and not the sleep.
+    spin = ("import threading, time\n"
+            "def spin():\n"
+            "    end = time.thread_time() + 0.6\n"
+            "    while time.thread_time() < end:\n"
+            "        pass\n"
+            "threads = [threading.Thread(target=spin) for _ in range(2)]\n"
+            "[t.start() for t in threads]; [t.join() for t in threads]\n"
+            "time.sleep(2.0)")
+    result = execute_page(_task(project, spin))
+    assert result.failure is None
+    cpu, wall = result.run["cpu_seconds"], result.run["seconds"]
+    assert cpu >= 1.2
+    assert cpu <= wall - 1.0  # of the sleep, at least 1 s is not counted
+    assert "(CPU " in result.summary() and result.summary().startswith(
+        f"executed in {wall:.1f} s")
+
+
 def test_records_what_the_page_read_and_imported(project) -> None:
     result = execute_page(_task(project, "\n".join([
         "import pkg, json, numpy",

@@ -31,7 +31,8 @@ Render stage (never executes)
 Around them: :mod:`~bookengine.bundle` (export executed pages from one machine
 and import them on another), :mod:`~bookengine.problems` (failures as typed
 records, printed with page, cell, source and traceback),
-:mod:`~bookengine.locks` (one build at a time) and :mod:`~bookengine.cli`.
+:mod:`~bookengine.engine` (the two stages in order, one build at a time)
+and :mod:`~bookengine.cli`.
 """
 
 import hashlib as _hashlib

@@ -196,8 +196,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "settings": {"allow_errors": entry_allow[result.page]},
                       "origin": None})
         notebooks[result.page] = result.notebook
-        say(f"{result.source}: executed in {result.run['seconds']:.1f} s "
-            f"on {result.device}")
+        say(f"{result.source}: {result.summary()}")
     _write_bundle(bundle_path, pages, notebooks, environments)
     say(f"run-pack: {len(pages)} page(s) executed, {failed} failed, in "
         f"{time.perf_counter() - started:.1f} s; bundle: {bundle_path}")

@@ -190,8 +190,7 @@ class Engine:
                                result.device, result.run, self.settings())
                 history[result.page] = result.run["seconds"]
                 write_atomic(self.history_path, json.dumps(history))
-                self.say(f"{page.source}: executed in "
-                         f"{result.run['seconds']:.1f} s on {result.device}")
+                self.say(f"{page.source}: {result.summary()}")
             self.say(f"execute: {len(stale)} page(s) in "
                      f"{time.perf_counter() - started:.1f} s "
                      f"({len(problems)} failed)")
