@@ -74,6 +74,17 @@ def test_data_file_edit_reexecutes_only_the_page_that_read_it(book) -> None:
     assert "new greeting" in book.html("beta")
 
 
+def test_a_listed_folder_gaining_a_file_reexecutes_the_page(book) -> None:
+    book.edit("book/gamma.md", "import otherpkg\n",
+              "import otherpkg\nprint(sorted(os.listdir('data')))\n")
+    book.build_ok()
+    (book.root / "book/data/second.txt").write_text("another\n")
+    output, _ = book.build_ok()
+    assert "book/gamma.md: stale: book/data/ changed" in output
+    assert "second.txt" in book.html("gamma")
+    assert book.executions() == ["alpha", "beta", "gamma", "gamma"]
+
+
 def test_environment_change_reexecutes_what_ran_in_it(book) -> None:
     book.build_ok()
     output, _ = book.build_ok(env={"XLA_FLAGS": "--xla_dump_to=/dev/null"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -98,6 +99,25 @@ def test_records_what_the_page_read_and_imported(project) -> None:
     assert not any("numpy" in name or name.endswith("json/__init__.py")
                    for name in files)                  # covered by versions
     assert result.environment["distributions"]["numpy"]
+
+
+def test_records_the_directories_the_page_listed(project) -> None:
+    (project / "book/data/more").mkdir()
+    (project / "src/pkg/sub").mkdir()
+    (project / "src/pkg/sub/__init__.py").write_text("")
+    result = execute_page(_task(project, "\n".join([
+        "import glob, os, pathlib",
+        "os.listdir('data')",
+        "sorted(pathlib.Path('data/more').iterdir())",
+        "glob.glob('../src/*.txt')",
+        "import pkg.sub",      # the import system lists src/pkg: not ours
+        "from importlib import metadata; metadata.version('nbclient')",
+    ])))
+    assert result.failure is None, result.failure
+    listed = sorted(name for name in result.files if name.endswith("/"))
+    assert listed == ["book/data/", "book/data/more/", "src/"]
+    assert result.files["book/data/more/"]["sha256"] == hashlib.sha256(
+        b"").hexdigest()
 
 
 def test_an_input_changed_during_execution_is_marked(project) -> None:

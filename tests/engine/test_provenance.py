@@ -28,6 +28,20 @@ def test_file_state_hashes_content_and_reuses_it_while_stat_is_unchanged(
     assert FileState.of(tmp_path / "missing").sha256 is None
 
 
+def test_a_listed_directory_is_the_names_of_its_entries(tmp_path) -> None:
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "b.png").write_bytes(b"1")
+    (folder / "a.png").write_bytes(b"2")
+    state = FileState.of(folder)
+    assert state.sha256 == hashlib.sha256(b"a.png\nb.png").hexdigest()
+    (folder / "a.png").write_bytes(b"other content")  # same names
+    assert FileState.of(folder).sha256 == state.sha256
+    (folder / "c.png").write_bytes(b"3")
+    assert FileState.of(folder).sha256 == hashlib.sha256(
+        b"a.png\nb.png\nc.png").hexdigest()
+
+
 def _record(root: Path, **changes) -> Record:
     fields = dict(page="book/p", source="book/p.md", code="c1",
                   files={"src/m.py": FileState.of(root / "src/m.py")},

@@ -9,13 +9,16 @@ jupyter-cache).
 How a page is observed: before the first cell, a silent, uncounted
 execution installs an audit hook (:func:`sys.addaudithook`) in the kernel
 that notes every file opened, whether it existed and whether it was read or
-written; after the last cell, another silent execution lists every module
-in :data:`sys.modules` with a file. The execution counts the reader sees are
-those of the page's own cells. Then, outside the kernel, the files that
-count as inputs (read, never written by the page, not part of the
-interpreter or of an installed distribution) are hashed. A file modified
-after the page started is recorded as such, so the page is re-executed next
-time instead of keeping outputs that may predate the edit.
+written, and every directory the page's code listed (``os.listdir`` and
+``os.scandir``, so also ``glob`` and ``Path.iterdir``; the import system's
+own listings are not the page's); after the last cell, another silent
+execution lists every module in :data:`sys.modules` with a file. The
+execution counts the reader sees are those of the page's own cells. Then,
+outside the kernel, the files that count as inputs (read, never written by
+the page, not part of the interpreter or of an installed distribution) and
+the listed directories' entry names are hashed. A file modified after the
+page started is recorded as such, so the page is re-executed next time
+instead of keeping outputs that may predate the edit.
 """
 
 from __future__ import annotations
@@ -52,7 +55,30 @@ _PROLOGUE = r'''
 def __bookengine_watch():
     import os, sys
     seen = {}
+    # Listings made for these (the import system filling its caches, the
+    # installed distributions being found) are not the page's own.
+    machinery = ("_frozen_importlib", "importlib", "pkgutil", "zipimport",
+                 "pkg_resources", "site")
+    wrappers = {"os", "pathlib", "pathlib._local", "pathlib._abc", "glob",
+                "shutil", "fnmatch", "posixpath", "genericpath"}
+    def listed(path):
+        frame = sys._getframe(2)
+        while frame is not None and \
+                frame.f_globals.get("__name__") in wrappers:
+            frame = frame.f_back
+        caller = "" if frame is None else frame.f_globals.get("__name__", "")
+        if caller.split(".")[0] in machinery:
+            return
+        path = os.path.abspath(os.fsdecode("." if path is None else path))
+        seen.setdefault(path, "listed")
     def hook(event, args):
+        if event in ("os.listdir", "os.scandir"):
+            if args and not isinstance(args[0], int):
+                try:
+                    listed(args[0])
+                except Exception:
+                    pass
+            return
         if event != "open" or not args or isinstance(args[0], int):
             return
         try:
@@ -311,7 +337,8 @@ def _inputs(report: Path, root: Path, ignored: list[str],
     """Hash the files that count as the page's inputs."""
     data = json.loads(report.read_text())
     opened: dict[str, str] = data["opened"]
-    names = {p for p, kind in opened.items() if kind in ("read", "missing")}
+    names = {p for p, kind in opened.items()
+             if kind in ("read", "missing", "listed")}
     names |= {p for p in data["modules"] if opened.get(p) not in (
         "written", "read-then-written")}
     files = {}
@@ -319,10 +346,14 @@ def _inputs(report: Path, root: Path, ignored: list[str],
         if not provenance.is_recorded_input(path, root, ignored):
             continue
         state = provenance.FileState.of(Path(path))
-        if state.sha256 is not None and state.mtime_ns >= started_ns:
+        name = provenance.record_path(Path(os.path.realpath(path)), root)
+        if opened.get(path) == "listed":
+            # A directory's listing as it stands after the page ran: the
+            # files the page wrote there itself are part of it.
+            name += "/"
+        elif state.sha256 is not None and state.mtime_ns >= started_ns:
             state = provenance.FileState("changed-during-execution")
-        files[provenance.record_path(Path(os.path.realpath(path)), root)] = \
-            state.to_json()
+        files[name] = state.to_json()
     return files
 
 

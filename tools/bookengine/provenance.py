@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import site
+import stat
 import sys
 import sysconfig
 from importlib import metadata
@@ -65,9 +66,17 @@ def sha256_json(value: Any) -> str:
 # --------------------------------------------------------------------------
 
 
+def sha256_listing(path: Path) -> str:
+    """A directory's content, as a page that lists it sees it: the sorted
+    names of its entries (not what is in them)."""
+    names = sorted(os.listdir(path))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
 @dataclasses.dataclass(frozen=True)
 class FileState:
-    """A file's content hash (``None``: it did not exist) and its stat."""
+    """A file's content hash (``None``: it did not exist) and its stat; for
+    a directory a page listed, the hash of its entries' names."""
 
     sha256: str | None
     size: int = -1
@@ -83,8 +92,10 @@ class FileState:
             return cls(None)
         if known is not None and known.sha256 is not None and \
                 (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
-            return known
-        return cls(sha256_file(path), st.st_size, st.st_mtime_ns)
+            return known  # a directory's mtime changes with its entries
+        digest = sha256_listing(path) if stat.S_ISDIR(st.st_mode) \
+            else sha256_file(path)
+        return cls(digest, st.st_size, st.st_mtime_ns)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
