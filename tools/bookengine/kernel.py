@@ -332,10 +332,10 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
     return None
 
 
-def _inputs(report: Path, root: Path, ignored: list[str],
+def _inputs(data: dict, root: Path, ignored: list[str],
             started_ns: int) -> dict[str, dict]:
-    """Hash the files that count as the page's inputs."""
-    data = json.loads(report.read_text())
+    """Hash the files that count as the page's inputs (``data``: what the
+    epilogue reported)."""
     opened: dict[str, str] = data["opened"]
     names = {p for p, kind in opened.items()
              if kind in ("read", "missing", "listed")}
@@ -377,9 +377,9 @@ def execute_page(task: Task, worker: str = "local") -> Result:
         seconds = time.perf_counter() - t0
         ignored = [*provenance.environment_dirs(), str(workdir),
                    *task.ignored_dirs]
-        files = {} if failure else _inputs(report, root, ignored, started_ns)
-        cpu = None if failure else json.loads(report.read_text())[
-            "cpu_seconds"]
+        data = {} if failure else json.loads(report.read_text())
+        files = _inputs(data, root, ignored, started_ns) if data else {}
+        cpu = data.get("cpu_seconds")
     return Result(
         page=task.page, source=task.source,
         notebook=nbformat.writes(nb),
