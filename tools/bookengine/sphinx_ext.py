@@ -112,6 +112,58 @@ def _memoize_numref_targets() -> None:
     StandardDomain._bookengine_memoized = True
 
 
+def _highlight_each_block_once() -> None:
+    """The book's PDF and every chapter's PDF hold the same code blocks, and
+    Sphinx's LaTeX writer makes a new highlighter for each: Pygments ran
+    twice over every block of a chapter. The result depends only on the
+    block, its options and the highlighter's settings."""
+    from sphinx.highlighting import PygmentsBridge
+
+    if getattr(PygmentsBridge, "_bookengine_memoized", False):
+        return
+    original = PygmentsBridge.highlight_block
+    memo: dict[tuple, str] = {}
+
+    def highlight_block(self, source, lang, opts=None, force=False,
+                        location=None, **kwargs):
+        if self.dest != "latex":
+            return original(self, source, lang, opts, force, location,
+                            **kwargs)
+        key = (repr(self.formatter_args), getattr(self, "latex_engine", None),
+               source, lang, repr(opts), force, repr(sorted(kwargs.items())))
+        if key not in memo:
+            memo[key] = original(self, source, lang, opts, force, location,
+                                 **kwargs)
+        return memo[key]
+
+    PygmentsBridge.highlight_block = highlight_block
+    PygmentsBridge._bookengine_memoized = True
+
+
+def _find_bibtex_plugins_once() -> None:
+    """pybtex finds a style or backend among the installed distributions'
+    entry points every time a citation is resolved (about 100 scans of every
+    distribution's metadata per PDF render: a second). What is installed
+    does not change during a build; plugins registered at run time are
+    still looked up first, by pybtex itself."""
+    try:
+        import pybtex.plugin as plugin
+    except ImportError:
+        return
+    if getattr(plugin, "_bookengine_memoized", False):
+        return
+    scan = plugin.entry_points
+    memo: dict[tuple[str, str], tuple] = {}
+
+    def entry_points(*, group: str, name: str) -> tuple:
+        if (group, name) not in memo:
+            memo[group, name] = tuple(scan(group=group, name=name))
+        return memo[group, name]
+
+    plugin.entry_points = entry_points
+    plugin._bookengine_memoized = True
+
+
 def _viewcode_without_imports() -> None:
     """viewcode decides whether a module's source page is out of date by
     *importing* the module to learn its file name (``dlpy.training`` brings
@@ -278,6 +330,8 @@ def setup(app: Sphinx) -> dict:
     _refuse_execution()
     _memoize_numref_targets()
     _viewcode_without_imports()
+    _highlight_each_block_once()
+    _find_bibtex_plugins_once()
     app.connect("config-inited", _collect_warnings)
     app.connect("build-finished", _stop_collecting)
     app.connect("env-get-outdated", _outdated)
