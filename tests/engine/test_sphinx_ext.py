@@ -1,4 +1,5 @@
-"""The render stage's shortcuts give what Sphinx and pybtex give without them."""
+"""The render stage's shortcuts give what Sphinx and pybtex give
+without them."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ def test_a_latex_code_block_is_highlighted_once(monkeypatch) -> None:
     html = PygmentsBridge("html").highlight_block(SOURCE, "python")
     calls = []
     pygments = highlighting.highlight
-    monkeypatch.setattr(highlighting, "highlight",
-                        lambda *a, **k: calls.append(a[0]) or pygments(*a, **k))
+    monkeypatch.setattr(
+        highlighting, "highlight",
+        lambda *a, **k: calls.append(a[0]) or pygments(*a, **k))
     sphinx_ext._highlight_each_block_once()
 
     # One bridge per document, as Sphinx's LaTeX writer makes them.
