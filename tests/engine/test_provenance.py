@@ -127,22 +127,21 @@ def test_a_virtual_environment_inside_the_project_is_not_an_input(
     root = tmp_path / "book"
     venv = root / ".venv/lib/python3.11/site-packages"
     assert not provenance.is_recorded_input(
-        str(venv / "keras/__init__.py"), root, [str(root / ".venv")])
-    assert provenance.is_recorded_input(str(root / "src/m.py"), root,
+        str(venv / "keras/__init__.py"), [str(root / ".venv")])
+    assert provenance.is_recorded_input(str(root / "src/m.py"),
                                         [str(root / ".venv")])
 
 
 def test_which_files_count_as_inputs(tmp_path) -> None:
     root = tmp_path / "book"
     ignored = provenance.environment_dirs()
-    assert provenance.is_recorded_input(str(root / "src/m.py"), root, ignored)
-    assert provenance.is_recorded_input("/home/u/.keras/keras.json", root,
-                                        ignored)
+    assert provenance.is_recorded_input(str(root / "src/m.py"), ignored)
+    assert provenance.is_recorded_input("/home/u/.keras/keras.json", ignored)
     assert not provenance.is_recorded_input(
-        str(root / "src/__pycache__/m.cpython-311.pyc"), root, ignored)
-    assert not provenance.is_recorded_input("/proc/cpuinfo", root, ignored)
+        str(root / "src/__pycache__/m.cpython-311.pyc"), ignored)
+    assert not provenance.is_recorded_input("/proc/cpuinfo", ignored)
     numpy_file = sys.modules["os"].__file__
-    assert not provenance.is_recorded_input(numpy_file, root, ignored)
+    assert not provenance.is_recorded_input(numpy_file, ignored)
 
 
 def test_watched_variables(tmp_path) -> None:

@@ -343,7 +343,7 @@ def _inputs(data: dict, root: Path, ignored: list[str],
         "written", "read-then-written")}
     files = {}
     for path in sorted(names):
-        if not provenance.is_recorded_input(path, root, ignored):
+        if not provenance.is_recorded_input(path, ignored):
             continue
         state = provenance.FileState.of(Path(path))
         name = provenance.record_path(Path(os.path.realpath(path)), root)

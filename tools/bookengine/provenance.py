@@ -134,7 +134,7 @@ def environment_dirs() -> list[str]:
     return sorted(os.path.realpath(d) for d in dirs if d)
 
 
-def is_recorded_input(path: str, root: Path, ignored: Iterable[str]) -> bool:
+def is_recorded_input(path: str, ignored: Iterable[str]) -> bool:
     """Whether a file the kernel touched counts as an input of the page:
     not a compiled module, not the operating system's, not part of the
     interpreter or an installed distribution (``ignored``: those
