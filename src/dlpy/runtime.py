@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from dlpy import _checks as checks
+from dlpy import numerics
 
 __all__ = [
     "Run",
@@ -122,7 +123,8 @@ class Run:
 
 
 def start_run(seed: int = 0) -> Run:
-    """Start timing a page: check the backend, seed, find the device.
+    """Start timing a page: check the backend, apply the build's numerics
+    (:func:`dlpy.numerics.apply_build_settings`), seed, find the device.
 
     Args:
         seed: passed to :func:`set_seed`.
@@ -136,5 +138,6 @@ def start_run(seed: int = 0) -> Run:
         True
     """
     ensure_keras_backend()
+    numerics.apply_build_settings()
     set_seed(seed)
     return Run(device=device_description(), started=time.perf_counter())
