@@ -151,7 +151,8 @@ def pack(engine, path: Path, every: bool) -> list[Problem]:
         task = dataclasses.asdict(engine.task(page))
         task.pop("root")
         task.pop("ignored_dirs")
-        entries.append({"code": page.code, "task": task})
+        entries.append({"code": page.code, "task": task,
+                        "settings": engine.settings(page)})
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as tar:
         _add(tar, "pack.json", json.dumps({"format": PACK_FORMAT,
@@ -177,8 +178,9 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     tasks = [Task(root=str(base), ignored_dirs=(str(base / "_build"),),
                   **entry["task"]) for entry in data["pages"]]
     codes = {entry["task"]["page"]: entry["code"] for entry in data["pages"]}
-    entry_allow = {entry["task"]["page"]: entry["task"]["allow_errors"]
-                   for entry in data["pages"]}
+    settings = {entry["task"]["page"]: entry.get(
+        "settings", {"allow_errors": entry["task"]["allow_errors"]})
+        for entry in data["pages"]}
     pages, notebooks, environments, failed = [], {}, {}, 0
     started = time.perf_counter()
     for result in run_local(tasks, jobs, say):
@@ -193,7 +195,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "code": codes[result.page],
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
-                      "settings": {"allow_errors": entry_allow[result.page]},
+                      "settings": settings[result.page],
                       "origin": None})
         notebooks[result.page] = result.notebook
         say(f"{result.source}: {result.summary()}")

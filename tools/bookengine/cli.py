@@ -40,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, default=Path.cwd(),
                    help="book root with _config.yml (default: cwd)")
+    p.add_argument("--numerics", choices=("native", "tf32"), default="native",
+                   help="tf32: every kernel rounds float32 matrix-product "
+                        "operands as an NVIDIA GPU does by default, to "
+                        "check the book's claims without a GPU (its own "
+                        "store and build folder: _build/numerics-tf32)")
     p.add_argument("--build-dir", type=Path, default=None,
                    help="where the site and PDF go (default: <root>/_build)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from .engine import Engine, build_lock, log
 
     try:
-        engine = Engine(args.root, args.build_dir)
+        engine = Engine(args.root, args.build_dir, numerics=args.numerics)
         if args.command == "status":
             return show_status(engine)
         with build_lock(engine.project.build_dir):

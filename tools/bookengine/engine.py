@@ -56,8 +56,8 @@ def build_lock(build_dir: Path, say: Callable[[str], None] = log
 
 class Engine:
     def __init__(self, root: Path, build_dir: Path | None = None,
-                 say: Callable[[str], None] = log):
-        self.project = Project.load(root, build_dir)
+                 say: Callable[[str], None] = log, numerics: str = "native"):
+        self.project = Project.load(root, build_dir, numerics)
         self.store = Store(self.project.store_dir, say)
         self.say = say
         # Settings every page's kernel gets, also set for Sphinx's autodoc.
@@ -96,7 +96,9 @@ class Engine:
 
     def environment(self) -> tuple[str, dict]:
         env = provenance.environment(
-            kernel.base_environment(self.project.root), self.project.root,
+            kernel.base_environment(self.project.root,
+                                    self.policy_variables()),
+            self.project.root,
             dists=self.distributions())
         return self.store.save_environment(env), env
 
@@ -116,12 +118,38 @@ class Engine:
                     self.store.environment(record.environment)
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
-            environments, devices, settings=self.settings())
+            environments, devices,
+            settings={p.docname: self.settings(p) for p in pages})
 
-    def settings(self) -> dict:
-        """Execution settings that can change a page's outputs."""
+    def settings(self, page: Page) -> dict:
+        """Execution settings that can change a page's outputs: whether
+        cells may raise, and the numerics policy (the matmul precision the
+        page asks for; whether a GPU's TF32 is emulated)."""
         return {"allow_errors": bool(self.project.execute_settings.get(
-            "allow_errors", False))}
+                    "allow_errors", False)),
+                "matmul_precision": page.matmul_precision,
+                "numerics": self.project.numerics}
+
+    def variables(self, page: Page) -> dict[str, str]:
+        """What the numerics policy sets in the page's kernel."""
+        found = {}
+        if page.matmul_precision != "default":
+            found["JAX_DEFAULT_MATMUL_PRECISION"] = page.matmul_precision
+        if self.project.numerics != "native":
+            found[self.numerics_variable] = self.project.numerics
+        return found
+
+    @property
+    def numerics_variable(self) -> str:
+        """The variable that tells the book's code to emulate numerics
+        (``[tool.bookengine] numerics_variable``)."""
+        return str(self.project.settings.get("numerics_variable",
+                                             "BOOKENGINE_NUMERICS"))
+
+    def policy_variables(self) -> tuple[str, ...]:
+        """Variables the engine owns in every kernel: the shell's values
+        never reach a page (its settings say what it ran with)."""
+        return ("JAX_DEFAULT_MATMUL_PRECISION", self.numerics_variable)
 
     def reasons(self, pages: list[Page], scheduler: str | None = None
                 ) -> dict[str, list[str]]:
@@ -187,7 +215,8 @@ class Engine:
                     continue
                 self.store.put(result.page, result.source, result.notebook,
                                result.files, result.environment,
-                               result.device, result.run, self.settings())
+                               result.device, result.run,
+                               self.settings(page))
                 history[result.page] = result.run["seconds"]
                 write_atomic(self.history_path, json.dumps(history))
                 self.say(f"{page.source}: {result.summary()}")
@@ -214,9 +243,13 @@ class Engine:
         nb = self.project.read_notebook(self.project.root / page.source)
         return Task(page.docname, page.source, nbformat.writes(nb),
                     str(self.project.root), timeout=page.timeout,
-                    allow_errors=self.settings()["allow_errors"], gpu=page.gpu,
+                    allow_errors=self.settings(page)["allow_errors"],
+                    gpu=page.gpu,
                     ignored_dirs=(str(self.project.store_dir),
-                                  str(self.project.build_dir)))
+                                  str(self.project.build_dir)),
+                    variables=self.variables(page),
+                    unset_env=self.policy_variables(),
+                    setup=self.project.settings.get("kernel_setup"))
 
     def _keep_failed(self, result) -> None:
         """The partly executed notebook, for inspection."""

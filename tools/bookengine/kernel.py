@@ -135,6 +135,12 @@ class Task:
     gpu_index: str | None = None  # locally assigned GPU (CUDA index)
     ignored_dirs: tuple[str, ...] = ()  # never recorded as inputs
     unset_env: tuple[str, ...] = ()     # this process's, not the kernel's
+    # set by the engine for this page (the numerics policy); recorded in
+    # the record's settings, not in its environment
+    variables: dict[str, str] = dataclasses.field(default_factory=dict)
+    # "module:function" called silently in the kernel before the first cell
+    # (``[tool.bookengine] kernel_setup``), e.g. to apply the numerics policy
+    setup: str | None = None
 
 
 @dataclasses.dataclass
@@ -226,6 +232,7 @@ def base_environment(root: Path, unset: tuple[str, ...] = ()
 def kernel_environment(task: Task, root: Path) -> tuple[dict[str, str], str]:
     """The kernel's environment variables and the device it will use."""
     env = base_environment(root, task.unset_env)
+    env.update(task.variables)
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     gpus = gpu_names(visible) if task.gpu else []
     if task.gpu_index is not None:
@@ -302,6 +309,13 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
                 nb.metadata["language_info"] = \
                     info["content"]["language_info"]
             await _silent(client, _PROLOGUE)
+            if task.setup:
+                module, _, function = task.setup.partition(":")
+                await _silent(client, (
+                    "import importlib as __bookengine_importlib\n"
+                    f"getattr(__bookengine_importlib.import_module({module!r}),"
+                    f" {function!r})()\n"
+                    "del __bookengine_importlib\n"))
             number = 0
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -384,7 +398,9 @@ def execute_page(task: Task, worker: str = "local") -> Result:
         page=task.page, source=task.source,
         notebook=nbformat.writes(nb),
         failure=failure, files=files,
-        environment=provenance.environment(env, root), device=device,
+        environment=provenance.environment(
+            {k: v for k, v in env.items() if k not in task.variables}, root),
+        device=device,
         run={"host": socket.gethostname(), "worker": worker,
              "started": started.isoformat(timespec="seconds"),
              "seconds": round(seconds, 2),

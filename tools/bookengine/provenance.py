@@ -36,9 +36,11 @@ WATCHED_ENV_PREFIXES = (
 )
 
 #: Variables the engine assigns per page (which GPU, CPU-only pages on a GPU
-#: machine); the device they lead to is recorded instead.
+#: machine; the numerics policy); the device they lead to, and the policy,
+#: are recorded instead (the policy in the record's settings).
 ASSIGNED_PER_PAGE = frozenset({
     "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "XLA_PYTHON_CLIENT_PREALLOCATE",
+    "JAX_DEFAULT_MATMUL_PRECISION",
 })
 
 #: Files under these directories belong to the operating system; what the
@@ -256,7 +258,8 @@ class Current:
     environment: str                     # hash of the environment now
     environments: dict[str, dict]        # hash -> environment (for diffs)
     devices: dict[str, str | None]       # page -> device it would get
-    settings: dict = dataclasses.field(default_factory=dict)
+    settings: dict[str, dict] = dataclasses.field(
+        default_factory=dict)            # page -> execution settings now
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
 
@@ -266,9 +269,10 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
     reasons: list[str] = []
     if now.code.get(record.page) != record.code:
         reasons.append("its code cells changed")
-    if record.settings != now.settings:
-        changed = sorted(k for k in set(record.settings) | set(now.settings)
-                         if record.settings.get(k) != now.settings.get(k))
+    settings = now.settings.get(record.page, {})
+    if record.settings != settings:
+        changed = sorted(k for k in set(record.settings) | set(settings)
+                         if record.settings.get(k) != settings.get(k))
         reasons.append("the execution settings changed ("
                        + ", ".join(changed) + ")")
     for name, old in sorted(record.files.items()):

@@ -397,6 +397,17 @@ def _where(record: Record) -> str:
     return where
 
 
+def _numerics(record: Record) -> str:
+    """The numerics policy a page ran with, in words: the matmul precision
+    it asked JAX for, and whether a GPU's TF32 was emulated."""
+    precision = record.settings.get("matmul_precision", "default")
+    words = "JAX's default" if precision == "default" else \
+        f"precision {precision}"
+    if record.settings.get("numerics", "native") != "native":
+        words += f", {record.settings['numerics'].upper()} emulated"
+    return words
+
+
 def write_build_record(path: Path, store: Store, commit: dict,
                        order: list[str]) -> None:
     """The build record page's content, as MyST Markdown inside JSON; pages
@@ -412,11 +423,13 @@ def write_build_record(path: Path, store: Store, commit: dict,
         + (" with uncommitted changes" if commit.get("modified") else "")
         + ". Every executed page below ran in a fresh kernel; its outputs "
         "are reused only while everything it read is unchanged.", "",
-        "| Page | Where it ran | Device | Seconds | When (UTC) |",
-        "| --- | --- | --- | ---: | --- |"]
+        "| Page | Where it ran | Device | Matrix products | Seconds "
+        "| When (UTC) |",
+        "| --- | --- | --- | --- | ---: | --- |"]
     for r in records:
         when = r.run.get("started", "").replace("T", " ")[:16]
         lines.append(f"| {{doc}}`/{r.page}` | {_where(r)} | {r.device} | "
+                     f"{_numerics(r)} | "
                      f"{r.run.get('seconds', 0):.1f} | {when} |")
     environments: dict[str, list[str]] = {}
     for r in records:

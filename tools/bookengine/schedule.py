@@ -145,7 +145,8 @@ def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
 def _dask_execute(task: Task) -> Result:
     from distributed import get_worker
 
-    task = dataclasses.replace(task, unset_env=_dask_process_settings())
+    task = dataclasses.replace(
+        task, unset_env=task.unset_env + _dask_process_settings())
     return execute_page(task, worker=get_worker().address)
 
 
