@@ -26,7 +26,9 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "NUMERICS_VARIABLE",
     "RELATIVE_TOLERANCE",
+    "apply_build_settings",
     "assert_close",
     "emulate_tf32",
     "matmul_precision",
