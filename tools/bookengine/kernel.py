@@ -203,14 +203,22 @@ def kernel_environment(task: Task, root: Path
     return env, devices.CPU, None
 
 
+#: The persistent compilation cache's size limit.
+COMPILATION_CACHE_BYTES = 2 * 2**30
+
+
 def compilation_cache(path: str) -> dict[str, str]:
     """JAX's persistent compilation cache in ``path``, shared by the kernels
     of a build and across builds (these settings change no output, so
     they are not part of a page's recorded environment)."""
     return {"JAX_COMPILATION_CACHE_DIR": path,
-            # Cache every program: the book's are many and small.
+            # Cache every program: the book's are many and small (one page
+            # on the CPU: 67 programs, 540 kB; a warm cache took its
+            # kernel from 16.7 to 11.2 CPU seconds).
             "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
+            # Least recently used programs go beyond this (bytes).
+            "JAX_COMPILATION_CACHE_MAX_SIZE": str(COMPILATION_CACHE_BYTES)}
 
 
 def device_record(expected: devices.GPU | None, reported: dict | None,

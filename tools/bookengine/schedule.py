@@ -1,7 +1,7 @@
 """Run stale pages in parallel: on this machine, or on a Dask cluster.
 
 Both paths hand each page to :func:`bookengine.kernel.execute_page` as one
-unit of work and yield :class:`~bookengine.kernel.Result` records as pages
+unit of work and yield :class:`~bookengine.records.Result` records as pages
 finish, longest first (from the last recorded durations), so the slowest
 page does not start last.
 
@@ -14,13 +14,14 @@ kernel limited to its share of the card's memory. Other pages run on the
 CPU.
 
 Dask (``--scheduler tcp://host:8786``): each page is one task; a page that
-declares a GPU asks for the worker resource ``GPU=1`` (start GPU workers with
-``--resources GPU=<slots>``, e.g. ``GPU=8`` on an 80 GB card, so that a
-card holds as many kernels as it has slots). Every worker must run this project at the same
-sources and in the same environment: :func:`worker_identity` is compared
-with the engine's own, and a worker that differs is refused by name with
-what differs, never used. An unreachable scheduler fails the build with its
-address; there is no fallback to local execution.
+declares a GPU asks for the worker resource ``GPU=1`` (start GPU workers
+with ``--resources GPU=<slots>``, e.g. ``GPU=8`` on an 80 GB card, so that a
+card holds as many kernels as it has slots). Every worker must run this
+project at the same sources and in the same environment:
+:func:`worker_identity` is compared with the engine's own, and a worker that
+differs is refused by name with what differs, never used. An unreachable
+scheduler fails the build with its address; there is no fallback to local
+execution.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def run_local(tasks: list[Task], jobs: int, log: Callable[[str], None],
                 task = pending[index]
                 where = ""
                 if task.gpu and gpus:
-                    free = [g for g in gpus if in_use[g.uuid] < capacity[g.uuid]]
+                    free = [g for g in gpus
+                            if in_use[g.uuid] < capacity[g.uuid]]
                     if not free:
                         if task.page not in waiting:
                             waiting.add(task.page)
