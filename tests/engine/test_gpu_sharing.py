@@ -121,3 +121,33 @@ def test_durations_are_kept_per_page_and_device(book, monkeypatch) -> None:
     history = json.loads(engine.history_path.read_text())
     assert history["book/alpha"] == {"CPU": 3.5, H100: 90.0}
     assert history["book/gamma"] == {"CPU": 3.5}
+
+
+@pytest.mark.slow
+def test_kernels_share_a_compilation_cache_that_is_no_input(tmp_path) -> None:
+    """A real JAX in the kernel writes its compiled program to the cache;
+    neither the cache's files nor its settings enter the page's record."""
+    import nbformat
+
+    from bookengine.kernel import execute_page
+
+    root = tmp_path / "project"
+    (root / "book").mkdir(parents=True)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import jax, jax.numpy as jnp\n"
+        "float(jax.jit(lambda x: (x * 3.0).sum())(jnp.ones(5)))")]
+    cache = tmp_path / "xla-cache"
+    task = Task("book/page", "book/page.md", nbformat.writes(nb), str(root),
+                timeout=120, cache_dir=str(cache))
+    result = execute_page(task)
+    assert result.failure is None, result.failure
+    assert any(cache.iterdir())  # the program was cached
+    assert not [name for name in result.files if str(cache) in name]
+    variables = result.environment["variables"]
+    assert not [k for k in variables if k.startswith("JAX_PERSISTENT")
+                or k == "JAX_COMPILATION_CACHE_DIR"]
+    # Run again: the same program comes from the cache (no new file).
+    before = sorted(p.name for p in cache.iterdir())
+    assert execute_page(task).failure is None
+    assert sorted(p.name for p in cache.iterdir()) == before

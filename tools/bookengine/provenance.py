@@ -45,7 +45,6 @@ ASSIGNED_PER_PAGE = frozenset({
     # machine-specific.
     "JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
     "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
-    "JAX_COMPILATION_CACHE_MAX_SIZE",
 })
 
 #: Files under these directories belong to the operating system; what the
