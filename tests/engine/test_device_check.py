@@ -141,3 +141,18 @@ def test_the_page_the_record_and_the_terminal_agree(project,
                                "550.54.15, CUDA 12.4")
     assert "matmul precision highest" in cells[3]
     assert cells[4] == shown_seconds
+
+
+def test_a_jax_that_cannot_list_its_devices_fails_the_page(
+        project, monkeypatch) -> None:
+    (project / "src/jax/__init__.py").write_text(
+        "def devices():\n    raise RuntimeError('no backend')\n")
+    task = _task(project, gpu=True)
+    nb = nbformat.reads(task.notebook, as_version=4)
+    nb.cells = [nbformat.v4.new_code_cell("import jax")]
+    task.notebook = nbformat.writes(nb)
+    result = execute_page(task)
+    assert result.failure is not None
+    assert result.failure.error == (
+        "DeviceUnknown: book/page.md imported JAX, but jax.devices() failed "
+        "after its last cell: RuntimeError: no backend")

@@ -254,8 +254,13 @@ def device_mismatch(task: Task, expected: devices.GPU | None,
     """A failure when the kernel's JAX ran somewhere else than the page was
     sent to (a page sent to a GPU whose JAX has no CUDA, or cannot see the
     card, would otherwise run on the CPU and record the GPU)."""
-    if not reported or "platform" not in reported:
+    if not reported:
         return None  # the page never imported JAX
+    if "platform" not in reported:
+        return Failure(
+            task.page, task.source, None, "",
+            f"DeviceUnknown: {task.source} imported JAX, but jax.devices() "
+            f"failed after its last cell: {reported.get('error')}", "")
     want = "gpu" if expected else "cpu"
     got = "gpu" if reported["platform"] in ("gpu", "cuda", "rocm") \
         else reported["platform"]
