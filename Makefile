@@ -22,7 +22,12 @@ SCHEDULER ?=
 NUMERICS  ?=
 OUTDIR     = $(if $(NUMERICS),_build/numerics-$(NUMERICS),_build)
 BUNDLE    ?= _build/book-bundle.tar.gz
-ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+# GPU_SLOTS=N pages share one GPU; RETRY_HERE=1 executes here the pages whose
+# failure on another machine was imported (otherwise they fail the build).
+GPU_SLOTS  ?=
+RETRY_HERE ?=
+ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+  $(if $(GPU_SLOTS),--gpu-slots $(GPU_SLOTS)) $(if $(RETRY_HERE),--retry-failed-here)
 
 .PHONY: help venv npm system-deps tex browser book html test bench bench-build \
         status export import lock clean
@@ -30,7 +35,8 @@ ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHED
 help:
 	@echo "make book    set up everything, execute what changed, write _build/html and the PDF"
 	@echo "             (JOBS=N pages at once; SCHEDULER=tcp://host:8786 executes on a Dask cluster;"
-	@echo "             NUMERICS=tf32 rounds matrix products as a GPU does, into _build/numerics-tf32)"
+	@echo "             NUMERICS=tf32 rounds matrix products as a GPU does, into _build/numerics-tf32;"
+	@echo "             GPU_SLOTS=N pages per GPU; RETRY_HERE=1 runs here pages that failed elsewhere)"
 	@echo "make test    set up everything, run the whole test suite (builds a test book, checks the site)"
 	@echo "make npm     install the pinned npm packages (hover previews, accessibility audit)"
 	@echo "make status  every executed page: fresh, or stale and why"

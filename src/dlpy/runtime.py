@@ -118,8 +118,20 @@ class Run:
         return time.perf_counter() - self.started
 
     def summary(self) -> str:
-        """A sentence for the reader, e.g. ``"Executed on CPU in 14.2 s"``."""
-        return f"Executed on {self.device} in {self.elapsed():.1f} s"
+        """A sentence for the reader, e.g. ``"Executed on CPU in 14.2 s"``.
+
+        The device and seconds are also kept in :data:`last_summary`, where
+        the book's build engine reads them, so the build record shows the
+        same numbers as the page.
+        """
+        global last_summary
+        seconds = self.elapsed()
+        last_summary = {"device": self.device, "seconds": seconds}
+        return f"Executed on {self.device} in {seconds:.1f} s"
+
+
+#: The device and seconds of the last :meth:`Run.summary` in this process.
+last_summary: dict[str, object] | None = None
 
 
 def start_run(seed: int = 0) -> Run:

@@ -18,6 +18,13 @@ Sphinx, MyST-NB, jupyter-cache or TeX)::
     GPU machine: python3 tools/book run-pack pages.tar.gz executed.tar.gz
     here:        tools/book import executed.tar.gz --keep-environment
                  tools/book build
+
+A page that fails there travels back as a failure (page, device, host,
+cell, traceback) in the bundle. ``import`` keeps it, and every later
+``build`` fails naming the page and the device until the page succeeds (a
+new bundle from that machine) or the user asks for it to be executed here
+(``build --retry-failed-here``; its record then says that it failed there
+and ran here). A GPU failure never turns into a silent CPU execution.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .problems import BuildError, Problem
+from .records import Failure
+from .store import write_atomic
 
 BUNDLE_FORMAT = "bookengine-bundle/1"
 PACK_FORMAT = "bookengine-pack/1"
@@ -51,14 +60,17 @@ def _add(tar: tarfile.TarFile, name: str, text: str) -> None:
 
 
 def _write_bundle(path: Path, pages: list[dict], notebooks: dict[str, str],
-                  environments: dict[str, dict]) -> None:
+                  environments: dict[str, dict],
+                  failures: list[dict] | None = None,
+                  execution: dict | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tarfile.open(tmp, "w:gz") as tar:
         _add(tar, "bundle.json", json.dumps({
             "format": BUNDLE_FORMAT, "created": _now(),
             "host": socket.gethostname(), "pages": pages,
-            "environments": environments}, indent=1))
+            "environments": environments, "failures": failures or [],
+            "execution": execution}, indent=1))
         for page, text in notebooks.items():
             _add(tar, f"notebooks/{page}.ipynb", text)
     os.replace(tmp, path)
@@ -108,6 +120,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
     with tar, store.lock(exclusive=True):
         store.check()
         current = {page.docname: page for page in engine.pages()}
+        failed = read_failures(engine.project.store_dir)
         imported = 0
         for entry in data["pages"]:
             page = current.get(entry["page"])
@@ -129,9 +142,72 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
                       origin={"bundle": path.name, "imported": _now(),
                               "keep_environment": keep_environment})
             imported += 1
+            failed.pop(entry["page"], None)
+        for entry in data.get("failures", []):
+            if entry["page"] not in current:
+                engine.say(f"skipping the failure of {entry['source']}: not "
+                           "a page of this book")
+                continue
+            failed[entry["page"]] = {**entry, "bundle": path.name,
+                                     "imported": _now()}
+            engine.say(f"{entry['source']}: FAILED on "
+                       f"{failure_where(failed[entry['page']])}: "
+                       f"{entry['failure']['error']}")
+        write_failures(engine.project.store_dir, failed)
     engine.say(f"imported {imported} of {len(data['pages'])} page(s) from "
-               f"{path} (made on {data['host']}, {data['created']})")
+               f"{path} (made on {data['host']}, {data['created']})"
+               + (f"; {len(data['failures'])} page(s) failed there: the "
+                  "next build fails until they pass there, or are executed "
+                  "here with `build --retry-failed-here`"
+                  if data.get("failures") else ""))
     return []
+
+
+# --------------------------------------------------------------------------
+# Failures imported from another machine
+# --------------------------------------------------------------------------
+
+
+def _failures_path(store_dir: Path) -> Path:
+    return store_dir / "imported-failures.json"
+
+
+def read_failures(store_dir: Path) -> dict[str, dict]:
+    """Page -> its failure on another machine, as imported (see
+    :func:`import_`); kept until the page succeeds."""
+    try:
+        return json.loads(_failures_path(store_dir).read_text())
+    except FileNotFoundError:
+        return {}
+    except ValueError as err:
+        raise BuildError(f"{_failures_path(store_dir)} is damaged ({err}); "
+                         "import the bundle again") from err
+
+
+def write_failures(store_dir: Path, failures: dict[str, dict]) -> None:
+    path = _failures_path(store_dir)
+    if failures:
+        write_atomic(path, json.dumps(failures, indent=1))
+    elif path.exists():
+        path.unlink()
+
+
+def failure_where(entry: dict) -> str:
+    """``NVIDIA H100 80GB HBM3 at gpu-box (executed.tar.gz)``."""
+    return (f"{entry.get('device') or 'an unknown device'} at "
+            f"{entry.get('host', '?')} ({entry.get('bundle', 'a bundle')})")
+
+
+def failure_problem(entry: dict) -> Problem:
+    """The build's problem for a page that failed on another machine."""
+    problem = Problem.from_failure(Failure.from_json(entry["failure"]))
+    problem.message = (f"failed on {failure_where(entry)}: "
+                       + problem.message)
+    problem.detail += ("\n" if problem.detail else "") + (
+        "Fix the page and execute it there again, or execute it on this "
+        "machine with `tools/book build --retry-failed-here` "
+        "(make book RETRY_HERE=1).")
+    return problem
 
 
 # --------------------------------------------------------------------------
@@ -151,6 +227,7 @@ def pack(engine, path: Path, every: bool) -> list[Problem]:
         task = dataclasses.asdict(engine.task(page))
         task.pop("root")
         task.pop("ignored_dirs")
+        task.pop("cache_dir")  # the executing machine's own
         entries.append({"code": page.code, "task": task,
                         "settings": engine.settings(page)})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -163,9 +240,10 @@ def pack(engine, path: Path, every: bool) -> list[Problem]:
 
 
 def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
-             root: Path | None = None) -> int:
-    """Execute a pack on this machine; write the successes as a bundle."""
-    from .kernel import Task
+             root: Path | None = None, gpu_slots: int | None = None) -> int:
+    """Execute a pack on this machine; write a bundle with the successes
+    and the failures (page, device, host, cell, traceback)."""
+    from .records import Task
     from .provenance import sha256_json
     from .schedule import run_local
 
@@ -175,19 +253,29 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     data, tar = _read(pack_path, "pack.json", PACK_FORMAT)
     tar.close()
     base = (root or Path.cwd()).resolve()
-    tasks = [Task(root=str(base), ignored_dirs=(str(base / "_build"),),
-                  **entry["task"]) for entry in data["pages"]]
+    cache = str(base / "_build" / ".xla-cache")
+    tasks = []
+    for entry in data["pages"]:
+        fields = dict(entry["task"], root=str(base), cache_dir=cache,
+                      ignored_dirs=(str(base / "_build"),))
+        if gpu_slots is not None:
+            fields["gpu_slots"] = gpu_slots
+        tasks.append(Task(**fields))
     codes = {entry["task"]["page"]: entry["code"] for entry in data["pages"]}
     settings = {entry["task"]["page"]: entry.get(
         "settings", {"allow_errors": entry["task"]["allow_errors"]})
         for entry in data["pages"]}
-    pages, notebooks, environments, failed = [], {}, {}, 0
+    pages, notebooks, environments, failures = [], {}, {}, []
     started = time.perf_counter()
-    for result in run_local(tasks, jobs, say):
+    for result in run_local(tasks, jobs, say, slots=gpu_slots):
         if result.failure is not None:
-            failed += 1
-            say(f"{result.source}: FAILED: {result.failure.error}\n"
-                f"{result.failure.traceback}")
+            say(f"{result.source}: FAILED on {result.device or '?'}: "
+                f"{result.failure.error}\n{result.failure.traceback}")
+            failures.append({
+                "page": result.page, "source": result.source,
+                "code": codes[result.page], "device": result.device,
+                "host": result.run.get("host", socket.gethostname()),
+                "run": result.run, "failure": result.failure.to_json()})
             continue
         digest = sha256_json(result.environment)
         environments[digest] = result.environment
@@ -199,7 +287,10 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "origin": None})
         notebooks[result.page] = result.notebook
         say(f"{result.source}: {result.summary()}")
-    _write_bundle(bundle_path, pages, notebooks, environments)
-    say(f"run-pack: {len(pages)} page(s) executed, {failed} failed, in "
-        f"{time.perf_counter() - started:.1f} s; bundle: {bundle_path}")
-    return 1 if failed else 0
+    wall = time.perf_counter() - started
+    _write_bundle(bundle_path, pages, notebooks, environments, failures,
+                  {"wall_seconds": round(wall, 2), "jobs": jobs,
+                   "gpu_slots": gpu_slots})
+    say(f"run-pack: {len(pages)} page(s) executed, {len(failures)} failed, "
+        f"in {wall:.1f} s; bundle: {bundle_path}")
+    return 1 if failures else 0

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import kernel, provenance
-from .kernel import Task
+from . import bundle, devices, kernel, provenance
+from .records import Task
 from .problems import BuildError, Problem
 from .project import Page, Project, SourceIndex
 from .render import Renderer
@@ -60,6 +60,9 @@ class Engine:
         self.project = Project.load(root, build_dir, numerics)
         self.store = Store(self.project.store_dir, say)
         self.say = say
+        #: Kernels per GPU (``--gpu-slots``, else ``[tool.bookengine]
+        #: gpu_slots``, else from each card's memory).
+        self.gpu_slots: int | None = self.project.settings.get("gpu_slots")
         # Settings every page's kernel gets, also set for Sphinx's autodoc.
         for key, value in kernel.KERNEL_ENV.items():
             os.environ.setdefault(key, value)
@@ -105,12 +108,10 @@ class Engine:
     def current(self, pages: list[Page], scheduler: str | None
                 ) -> provenance.Current:
         digest, env = self.environment()
-        gpus = [] if scheduler else kernel.gpu_names(
-            os.environ.get("CUDA_VISIBLE_DEVICES"))
-        devices: dict[str, str | None] = {}
-        for page in pages:
-            devices[page.docname] = None if scheduler else (
-                gpus[0][1] if page.gpu and gpus else "CPU")
+        gpus = [] if scheduler else devices.visible_gpus()
+        wanted: dict[str, str | None] = {
+            page.docname: None if scheduler else
+            devices.page_device(page.gpu, gpus) for page in pages}
         environments = {digest: env}
         for record in self.store.records().values():
             if record.environment not in environments:
@@ -118,7 +119,7 @@ class Engine:
                     self.store.environment(record.environment)
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
-            environments, devices,
+            environments, wanted,
             settings={p.docname: self.settings(p) for p in pages})
 
     def settings(self, page: Page) -> dict:
@@ -176,26 +177,51 @@ class Engine:
             reasons = self.reasons(pages)
         return [(page, reasons[page.docname]) for page in pages]
 
-    def execute(self, jobs: int, scheduler: str | None = None
-                ) -> list[Problem]:
-        """Execute every stale page; store each success as it arrives."""
+    def execute(self, jobs: int, scheduler: str | None = None,
+                retry_here: bool = False) -> list[Problem]:
+        """Execute every stale page; store each success as it arrives.
+
+        A page whose failure elsewhere was imported with a bundle (a GPU
+        box's ``run-pack``) fails the build, naming the page and the device,
+        unless ``retry_here``: then it is executed on this machine."""
         problems: list[Problem] = []
         with self.store.lock(exclusive=True):
             self.store.check()
             pages = self.pages()
             reasons = self.reasons(pages, scheduler)
+            failed = bundle.read_failures(self.project.store_dir)
+            for page in pages:
+                entry = failed.get(page.docname)
+                if entry is None:
+                    continue
+                if retry_here:
+                    reasons[page.docname] = [
+                        f"it failed on {bundle.failure_where(entry)}; "
+                        "re-executing it here (--retry-failed-here)"]
+                else:
+                    problems.append(bundle.failure_problem(entry))
+                    reasons[page.docname] = []
             stale = [p for p in pages if reasons[p.docname]]
             if not stale:
-                self.say(f"execute: all {len(pages)} executed page(s) are "
-                         "fresh")
-                return []
+                if not problems:
+                    self.say(f"execute: all {len(pages)} executed page(s) "
+                             "are fresh")
+                return problems
             for page in stale:
                 self.say(f"{page.source}: stale: "
                          + "; ".join(reasons[page.docname]))
             history = self.durations()
-            # Longest first, so the slowest page does not start last (pages
-            # never timed go first: they may well be the slow ones).
-            stale.sort(key=lambda p: -history.get(p.docname, float("inf")))
+            gpus = [] if scheduler else devices.visible_gpus()
+
+            def expected(page: Page) -> float:
+                # Pages never timed on this device go first: they may well
+                # be the slow ones.
+                device = devices.page_device(page.gpu, gpus)
+                return history.get(page.docname, {}).get(device,
+                                                          float("inf"))
+
+            # Longest first, so the slowest page does not start last.
+            stale.sort(key=lambda p: -expected(p))
             tasks = [self.task(page) for page in stale]
             started = time.perf_counter()
             if scheduler:
@@ -204,22 +230,37 @@ class Engine:
                     self.project.settings.get("worker_sources", ["src"]),
                     self.say)
             else:
-                results = run_local(tasks, jobs, self.say)
+                results = run_local(tasks, jobs, self.say, gpus,
+                                    self.gpu_slots)
             by_page = {page.docname: page for page in stale}
+            retried = 0
             for result in results:
                 page = by_page[result.page]
                 if result.failure is not None:
                     problems.append(Problem.from_failure(result.failure))
                     self._keep_failed(result)
-                    self.say(f"{page.source}: FAILED ({result.failure.error})")
+                    self.say(f"{page.source}: FAILED on {result.device} "
+                             f"({result.failure.error})")
                     continue
+                before = failed.pop(result.page, None)
+                if before is not None:
+                    result.run["retried_after"] = {
+                        k: before.get(k) for k in ("device", "host",
+                                                   "bundle")}
+                    retried += 1
                 self.store.put(result.page, result.source, result.notebook,
                                result.files, result.environment,
                                result.device, result.run,
                                self.settings(page))
-                history[result.page] = result.run["seconds"]
+                if before is not None:
+                    bundle.write_failures(self.project.store_dir, failed)
+                history.setdefault(result.page, {})[result.device] = \
+                    result.run.get("kernel_seconds", result.run["seconds"])
                 write_atomic(self.history_path, json.dumps(history))
-                self.say(f"{page.source}: {result.summary()}")
+                self.say(f"{page.source}: {result.summary()}"
+                         + (" (re-executed here after failing on "
+                            f"{bundle.failure_where(before)})"
+                            if before is not None else ""))
             self.say(f"execute: {len(stale)} page(s) in "
                      f"{time.perf_counter() - started:.1f} s "
                      f"({len(problems)} failed)")
@@ -231,11 +272,15 @@ class Engine:
         store, so the order of a cold build is informed too."""
         return self.project.root / "_build" / ".durations.json"
 
-    def durations(self) -> dict[str, float]:
+    def durations(self) -> dict[str, dict[str, float]]:
+        """Page -> device -> seconds its kernel took there last time (a
+        page on an H100 and on a laptop's CPU take different times)."""
         try:
-            return json.loads(self.history_path.read_text())
+            data = json.loads(self.history_path.read_text())
         except (OSError, ValueError):
             return {}
+        return {page: times for page, times in data.items()
+                if isinstance(times, dict)}  # older files: per page only
 
     def task(self, page: Page) -> Task:
         import nbformat
@@ -245,11 +290,19 @@ class Engine:
                     str(self.project.root), timeout=page.timeout,
                     allow_errors=self.settings(page)["allow_errors"],
                     gpu=page.gpu,
+                    gpu_slots=self.gpu_slots,
+                    cache_dir=str(self.compile_cache),
                     ignored_dirs=(str(self.project.store_dir),
                                   str(self.project.build_dir)),
                     variables=self.variables(page),
                     unset_env=self.policy_variables(),
                     setup=self.project.settings.get("kernel_setup"))
+
+    @property
+    def compile_cache(self) -> Path:
+        """JAX's persistent compilation cache, shared by the kernels of a
+        build and across builds (see :func:`kernel.compilation_cache`)."""
+        return self.project.root / "_build" / ".xla-cache"
 
     def _keep_failed(self, result) -> None:
         """The partly executed notebook, for inspection."""
@@ -266,8 +319,9 @@ class Engine:
                 formats, digest)
 
     def build(self, formats: list[str], jobs: int,
-              scheduler: str | None = None) -> list[Problem]:
-        problems = self.execute(jobs, scheduler)
+              scheduler: str | None = None,
+              retry_here: bool = False) -> list[Problem]:
+        problems = self.execute(jobs, scheduler, retry_here)
         if problems:
             return problems
         return self.render(formats)

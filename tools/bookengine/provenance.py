@@ -40,7 +40,12 @@ WATCHED_ENV_PREFIXES = (
 #: are recorded instead (the policy in the record's settings).
 ASSIGNED_PER_PAGE = frozenset({
     "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "XLA_PYTHON_CLIENT_PREALLOCATE",
-    "JAX_DEFAULT_MATMUL_PRECISION",
+    "JAX_DEFAULT_MATMUL_PRECISION", "XLA_PYTHON_CLIENT_MEM_FRACTION",
+    # JAX's persistent compilation cache (kernel.compilation_cache): where
+    # compiled programs are kept changes no output, and its path is
+    # machine-specific.
+    "JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
 })
 
 #: Files under these directories belong to the operating system; what the

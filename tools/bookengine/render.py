@@ -45,6 +45,7 @@ from typing import Callable
 from .problems import Problem
 from .project import Project
 from .provenance import Record
+from .records import shown_device
 from .store import Store, write_atomic
 
 #: Auxiliary TeX files worth keeping between PDF builds (not the .tex).
@@ -394,18 +395,43 @@ def _where(record: Record) -> str:
         where += f" (Dask worker {worker})"
     if record.origin:
         where += f", imported from {record.origin.get('bundle')}"
+    retried = run.get("retried_after")
+    if retried:
+        where += (f", re-executed here after failing on "
+                  f"{retried.get('device')} at {retried.get('host')}")
     return where
 
 
 def _numerics(record: Record) -> str:
     """The numerics policy a page ran with, in words: the matmul precision
-    it asked JAX for, and whether a GPU's TF32 was emulated."""
+    the build asked JAX for, and whether a GPU's TF32 was emulated (the
+    device cell says what JAX then used)."""
     precision = record.settings.get("matmul_precision", "default")
     words = "JAX's default" if precision == "default" else \
         f"precision {precision}"
     if record.settings.get("numerics", "native") != "native":
         words += f", {record.settings['numerics'].upper()} emulated"
     return words
+
+
+def _device(record: Record) -> str:
+    """The device cell: what the page showed its reader, then what its
+    outputs depend on (compute capability, driver, CUDA, jaxlib, the matmul
+    precision JAX used), as the kernel reported them."""
+    text = shown_device(record.device, record.run)
+    details = record.run.get("device") or {}
+    parts = []
+    if details.get("compute_capability"):
+        parts.append(f"compute capability {details['compute_capability']}, "
+                     f"driver {details.get('driver')}, "
+                     f"CUDA {details.get('cuda')}")
+    if details.get("jaxlib"):
+        parts.append(f"jaxlib {details['jaxlib']}")
+    if details.get("jax"):  # the page used JAX: the precision it ran with
+        precision = details.get("matmul_precision")
+        parts.append("matmul precision " + (
+            "JAX's default" if precision in (None, "None") else precision))
+    return text + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def write_build_record(path: Path, store: Store, commit: dict,
@@ -428,8 +454,8 @@ def write_build_record(path: Path, store: Store, commit: dict,
         "| --- | --- | --- | --- | ---: | --- |"]
     for r in records:
         when = r.run.get("started", "").replace("T", " ")[:16]
-        lines.append(f"| {{doc}}`/{r.page}` | {_where(r)} | {r.device} | "
-                     f"{_numerics(r)} | "
+        lines.append(f"| {{doc}}`/{r.page}` | {_where(r)} | "
+                     f"{_device(r)} | {_numerics(r)} | "
                      f"{r.run.get('seconds', 0):.1f} | {when} |")
     environments: dict[str, list[str]] = {}
     for r in records:
