@@ -209,6 +209,6 @@ def batch_indices(num_samples: int, batch_size: int,
     if rng is None:
         order = np.arange(num_samples)  # the stored order
     else:
-        order = rng.permutation(num_samples)  # a new shuffle every call
+        order = rng.permutation(num_samples)  # new at every call
     return [order[start:start + batch_size]
             for start in range(0, num_samples, batch_size)]
