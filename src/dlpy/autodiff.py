@@ -24,6 +24,7 @@ Introduced in section 2.4.4 (backpropagation).
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -32,7 +33,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from dlpy import _checks as checks
 
-__all__ = ["Edge", "Value", "dense_relu_backward", "rain_example"]
+__all__ = ["Edge", "Value", "dense_relu_backward", "jaxpr_lines",
+           "rain_example"]
 
 
 class Edge(NamedTuple):
@@ -348,3 +350,51 @@ def dense_relu_backward(x: ArrayLike, W: ArrayLike, b: ArrayLike,
     grad_b = delta.sum(axis=0)
     grad_x = delta @ W.T
     return grad_W, grad_b, grad_x
+
+
+# --- A graph as data: JAX's record of a function ----------------------------
+
+
+def jaxpr_lines(jaxpr: Any) -> list[str]:
+    """The equations of a jaxpr, one line each, without types or the
+    parameters of nested calls.
+
+    ``jax.make_jaxpr(f)(*args)`` records the graph of ``f`` as a jaxpr:
+    one equation per operation, ``outputs = primitive inputs``. Printed in
+    full, a call such as ``jax.nn.relu`` spreads over a dozen lines of
+    parameters; here it is one line, named by its ``name`` parameter
+    (``h = relu g``), and ``f32[]``-style types are left out.
+
+    Introduced in section 2.4.4.
+
+    Args:
+        jaxpr: what ``jax.make_jaxpr(f)(*args)`` returns.
+
+    Returns:
+        One string per top-level equation, in order.
+
+    Example:
+        >>> import jax
+        >>> jaxpr_lines(jax.make_jaxpr(lambda a, b: a * b + a)(1.0, 2.0))
+        ['c = mul a b', 'd = add c a']
+    """
+    text = re.sub(r":[a-z]+[0-9]*\[[^\]]*\]", "", str(jaxpr))
+    kept, i = "", 0
+    while i < len(text):
+        if text[i] != "[":
+            kept += text[i]
+            i += 1
+            continue
+        depth, j = 0, i  # a parameter block: skip to its closing bracket
+        while True:
+            depth += {"[": 1, "]": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        name = re.search(r"name=(\w+)", text[i:j])
+        if name:
+            kept = re.sub(r"\w+$", name.group(1), kept)
+        i = j
+    body = kept.split(" let", 1)[1].rsplit(" in ", 1)[0]
+    lines = body.replace(";", "\n").splitlines()  # short ones: one line
+    return [" ".join(line.split()) for line in lines if " = " in line]
