@@ -12,6 +12,9 @@ same, over tensors instead of scalars.
 The same chain rule, written once for whole tensors instead of once per
 scalar, is :func:`dense_relu_backward`: the backward pass of one ``Dense``
 layer with a relu, the bridge between the scalar graphs and ``jax.grad``.
+:func:`jaxpr_lines` prints JAX's own record of a function's graph (a
+jaxpr) one equation per line, to show a graph as data that ``jax.grad``
+transforms.
 
 Conventions: ``abs`` and ``relu`` have no derivative at 0; like
 ``jax.grad`` we use 1 for ``abs`` there (the slope for ``x >= 0``; any
