@@ -51,3 +51,16 @@ def test_the_gradient_adds_the_two_paths_through_err_times_err():
         jax.grad(rain_loss, argnums=(0, 1, 2)))(2.0, 1.5, -0.25))
     assert sum(" add_any " in line for line in lines) == 1
     assert any(line.endswith("= relu g") for line in lines)
+
+
+def test_a_notebook_s_colours_do_not_leak_in(monkeypatch):
+    # In a Jupyter kernel JAX prints jaxprs in colour by default; the
+    # escape codes hold "[", which a parser of brackets must not meet.
+    from jax._src import pretty_printer
+
+    closed = jax.make_jaxpr(rain_loss)(2.0, 1.5, -0.25)
+    monkeypatch.setattr(pretty_printer, "CAN_USE_COLOR", True)
+    assert "\x1b[" in str(closed)  # the colours are really on
+    assert jaxpr_lines(closed) == [
+        "d = mul a 0.75", "e = mul b 0.5", "f = add d e", "g = add f c",
+        "h = relu g", "k = sub h 2.5", "l = mul k k"]

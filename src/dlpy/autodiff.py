@@ -381,7 +381,10 @@ def jaxpr_lines(jaxpr: Any) -> list[str]:
         >>> jaxpr_lines(jax.make_jaxpr(lambda a, b: a * b + a)(1.0, 2.0))
         ['c = mul a b', 'd = add c a']
     """
-    text = re.sub(r":[a-z]+[0-9]*\[[^\]]*\]", "", str(jaxpr))
+    # Without colours (a notebook's default, whose escape codes hold "[")
+    # and without the types of variables; literals keep theirs: drop them.
+    text = jaxpr.pretty_print(use_color=False, print_shapes=False)
+    text = re.sub(r":[a-z]+[0-9]*\[[^\]]*\]", "", text)
     kept, i = "", 0
     while i < len(text):
         if text[i] != "[":
