@@ -179,14 +179,42 @@ def fake_gpus(tmp_path, monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
 
 
+#: Printed by a page: what its kernel was started with, and where JAX runs.
+PROBE = ("import os\n"
+         "for key in ('CUDA_VISIBLE_DEVICES', 'JAX_PLATFORMS',\n"
+         "            'XLA_PYTHON_CLIENT_PREALLOCATE'):\n"
+         "    print(key, os.environ.get(key, '(unset)'))")
+
+
+def _printed(result) -> dict[str, str]:
+    assert result.failure is None, result.failure
+    nb = nbformat.reads(result.notebook, as_version=4)
+    text = "".join(out.get("text", "") for cell in nb.cells
+                   if cell.cell_type == "code" for out in cell.outputs)
+    return dict(line.split(" ", 1) for line in text.splitlines())
+
+
 def test_gpu_pages_get_one_card_and_no_preallocation(project,
                                                      fake_gpus) -> None:
-    task = _task(project, "1")
-    gpu_task = Task(**{**task.__dict__, "gpu": True, "gpu_index": "1"})
-    env, device = kernel.kernel_environment(gpu_task, project)
-    assert device == "NVIDIA H100 80GB HBM3"
-    assert env["CUDA_VISIBLE_DEVICES"] == "1"
-    assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
-    env, device = kernel.kernel_environment(task, project)
-    assert device == "CPU"
-    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["JAX_PLATFORMS"] == "cpu"
+    """Observed inside the kernel (not in the settings the engine meant to
+    give it): a GPU page sees only its card, without JAX's preallocation;
+    the device recorded is the name nvidia-smi gives that card."""
+    task = _task(project, PROBE)
+    gpu = execute_page(Task(**{**task.__dict__, "gpu": True,
+                               "gpu_index": "1"}))
+    seen = _printed(gpu)
+    assert seen["CUDA_VISIBLE_DEVICES"] == "1"
+    assert seen["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert gpu.device == "NVIDIA H100 80GB HBM3"  # the fake's line "1, ..."
+
+
+def test_cpu_pages_see_no_gpu_and_jax_runs_on_the_cpu(project,
+                                                      fake_gpus) -> None:
+    """On a machine with GPUs, a page that asked for none sees none: JAX
+    itself reports the CPU."""
+    result = execute_page(_task(project, PROBE + "\nimport jax\n"
+                                "print('platform', jax.devices()[0].platform)"))
+    seen = _printed(result)
+    assert seen["CUDA_VISIBLE_DEVICES"] == ""
+    assert seen["JAX_PLATFORMS"] == "cpu" and seen["platform"] == "cpu"
+    assert result.device == "CPU"
