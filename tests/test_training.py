@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from dlpy import runtime, training  # sets KERAS_BACKEND before keras loads
-from dlpy.datasets import mnist
 
 import jax  # noqa: E402, I001
 import jax.numpy as jnp  # noqa: E402
@@ -19,9 +18,8 @@ import keras  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def mnist_data(tmp_path_factory):
-    cache_dir = tmp_path_factory.mktemp("mnist")
-    return mnist.load_data(cache_dir=cache_dir)
+def mnist_data(built_cache):
+    return built_cache[1]
 
 
 def _tiny_model(seed=0, sizes=(6, 5, 3)):
@@ -366,29 +364,40 @@ def test_shuffled_order_is_fixed_by_the_seed():
 # ------------------------------------------------ accuracy on real MNIST
 
 
+# The full trainings (5 epochs on all 60,000 images: Keras above 97 %, the
+# network from scratch above 90 %) are the book's claims, asserted by the
+# book's own build (book/ch02/first-network.md, looking-back.md). Here, a
+# short run on real digits: each network learns far beyond chance (10 %).
+SHORT_TRAIN, SHORT_TEST = 6000, 2000
+
+
 @pytest.mark.slow
-def test_keras_model_reaches_975_percent(mnist_data):
+def test_keras_model_learns_mnist_in_two_short_epochs(mnist_data):
     (x_train, y_train), (x_test, y_test) = mnist_data
     runtime.set_seed(0)
     model = training.compile_model(training.build_model())
-    model.fit(training.preprocess(x_train), y_train,
-              **dict(training.FIT_KWARGS, verbose=0))
-    _, accuracy = model.evaluate(training.preprocess(x_test), y_test,
-                                 verbose=0)
-    assert accuracy >= 0.975
+    history = model.fit(
+        training.preprocess(x_train[:SHORT_TRAIN]), y_train[:SHORT_TRAIN],
+        **dict(training.FIT_KWARGS, epochs=2, verbose=0))
+    loss = history.history["loss"]
+    assert loss[1] < loss[0]
+    _, accuracy = model.evaluate(training.preprocess(x_test[:SHORT_TEST]),
+                                 y_test[:SHORT_TEST], verbose=0)
+    assert accuracy >= 0.85
 
 
 @pytest.mark.slow
-def test_scratch_model_reaches_92_percent(mnist_data):
+def test_scratch_model_learns_mnist_in_two_short_epochs(mnist_data):
     (x_train, y_train), (x_test, y_test) = mnist_data
     model = training.build_naive_model(np.random.default_rng(0))
-    history = training.fit(model, training.preprocess(x_train), y_train,
-                           np.random.default_rng(0), epochs=5,
-                           batch_size=128, learning_rate=0.1)
-    assert history == sorted(history, reverse=True)
-    accuracy = training.evaluate(model, training.preprocess(x_test),
-                                 y_test)
-    assert accuracy >= 0.92
+    history = training.fit(model, training.preprocess(x_train[:SHORT_TRAIN]),
+                           y_train[:SHORT_TRAIN], np.random.default_rng(0),
+                           epochs=2, batch_size=128, learning_rate=0.1)
+    assert history[1] < history[0]
+    accuracy = training.evaluate(model,
+                                 training.preprocess(x_test[:SHORT_TEST]),
+                                 y_test[:SHORT_TEST])
+    assert accuracy >= 0.8
 
 
 # ------------------------------------- what the book shows of each listing
