@@ -78,6 +78,10 @@ def copy_checkout() -> None:
             target = COPY / name
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target, follow_symlinks=False)
+    # The package's metadata (ignored by git, written by the install):
+    # pages record what they read of it, so without it all re-execute.
+    for info in (REPO / "src").glob("*.egg-info"):
+        shutil.copytree(info, COPY / "src" / info.name)
     (COPY / ".venv").symlink_to(REPO / ".venv")
     # The npm packages too (`make` would otherwise fetch them again); the
     # copy's stamp keeps its modification time like every other file.

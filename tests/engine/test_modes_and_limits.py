@@ -173,3 +173,24 @@ def test_a_build_waits_for_the_store_another_build_directory_uses(
     other_site = book.root / "_build/other/html/book/alpha.html"
     assert "The package says 1." in re.sub(r"<[^>]+>", "",
                                             other_site.read_text())
+
+
+@pytest.mark.built
+def test_render_check_says_whether_the_published_build_is_current(
+        book) -> None:
+    """``render --check`` (the site tests' question): renders nothing."""
+    def check(formats: str) -> int:
+        code, output, _ = book.run("render", "--formats", formats,
+                                   "--check")
+        assert "rendering" not in output
+        return code
+
+    assert check("html") == 0
+    assert check("html,pdf") == 1          # no PDF was ever built
+    book.edit("book/alpha.md", "PROSE-MARKER", "EDITED-PROSE")
+    assert check("html") == 1              # a source changed
+    book.build_ok()
+    assert check("html") == 0
+    book.edit("src/tinypkg/__init__.py", "VALUE = 1", "VALUE = 2")
+    assert check("html") == 1              # a page is stale
+    assert book.executions() == ["alpha", "beta", "gamma"]
