@@ -212,8 +212,8 @@ def test_cpu_pages_see_no_gpu_and_jax_runs_on_the_cpu(project,
                                                       fake_gpus) -> None:
     """On a machine with GPUs, a page that asked for none sees none: JAX
     itself reports the CPU."""
-    result = execute_page(_task(project, PROBE + "\nimport jax\n"
-                                "print('platform', jax.devices()[0].platform)"))
+    platform = "import jax\nprint('platform', jax.devices()[0].platform)"
+    result = execute_page(_task(project, PROBE + "\n" + platform))
     seen = _printed(result)
     assert seen["CUDA_VISIBLE_DEVICES"] == ""
     assert seen["JAX_PLATFORMS"] == "cpu" and seen["platform"] == "cpu"
