@@ -318,6 +318,20 @@ class Engine:
             return Renderer(self.project, self.store, self.say).render(
                 formats, digest)
 
+    def not_up_to_date(self, formats: list[str]) -> list[str]:
+        """The formats whose published output a build would render again
+        (a stale page, or anything the render reads changed since)."""
+        from .render import git_commit
+
+        with self.store.lock(exclusive=False):
+            if any(self.reasons(self.pages()).values()):
+                return list(formats)
+            digest, _ = self.environment()
+            renderer = Renderer(self.project, self.store, self.say)
+            commit = git_commit(self.project.root)
+            return [fmt for fmt in formats if not renderer.up_to_date(
+                fmt, renderer.stamp(fmt, digest, commit))]
+
     def build(self, formats: list[str], jobs: int,
               scheduler: str | None = None,
               retry_here: bool = False) -> list[Problem]:
