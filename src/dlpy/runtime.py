@@ -120,7 +120,7 @@ class Run:
     def summary(self) -> str:
         """A sentence for the reader, e.g. ``"Executed on CPU in 14.2 s"``.
 
-        The device and seconds are also kept in :data:`last_summary`, where
+        The device and seconds are also kept in ``last_summary``, where
         the book's build engine reads them, so the build record shows the
         same numbers as the page.
         """
