@@ -22,18 +22,6 @@ def _arrows(ax, gid):
     return [text for text in ax.texts if text.get_gid() == gid]
 
 
-def test_plot_points_and_arrow():
-    fig = geometry.plot_points_and_arrow([2.0, 1.0])
-    assert isinstance(fig, Figure)
-    point_ax, arrow_ax = fig.axes
-    np.testing.assert_allclose(_line(point_ax, "point").get_xydata(),
-                               [[2.0, 1.0]])
-    (arrow,) = _arrows(arrow_ax, "vector")
-    assert arrow.xy == (2.0, 1.0)
-    assert tuple(arrow.xyann) == (0.0, 0.0)
-    plt.close(fig)
-
-
 def test_plot_vector_sum_places_arrows_head_to_tail():
     fig = geometry.plot_vector_sum([1.0, 2.0], [2.0, -1.0])
     (ax,) = fig.axes
@@ -138,12 +126,12 @@ def test_plot_representations_scatters_each_class():
 
 
 BAD_INPUTS = [
-    (geometry.plot_points_and_arrow, ([1.0, 2.0, 3.0],), ValueError,
-     "plot_points_and_arrow: point must have shape (2,). "
-     "Received: point.shape=(3,)"),
-    (geometry.plot_points_and_arrow, (["a", "b"],), TypeError,
-     "plot_points_and_arrow: point must hold integers or floats. "
-     "Received: point.dtype=<U1"),
+    (geometry.plot_vector_sum, ([1.0, 2.0, 3.0], [1, 2]), ValueError,
+     "plot_vector_sum: a must have shape (2,). "
+     "Received: a.shape=(3,)"),
+    (geometry.plot_vector_sum, (["a", "b"], [1, 2]), TypeError,
+     "plot_vector_sum: a must hold integers or floats. "
+     "Received: a.dtype=<U1"),
     (geometry.plot_vector_sum, ([1, 2], [[1, 2]]), ValueError,
      "plot_vector_sum: b must have shape (2,). Received: b.shape=(1, 2)"),
     (geometry.plot_transform, (SQUARE.T, SQUARE.T), ValueError,

@@ -15,8 +15,8 @@ edges of an outline densely, so that the image of each edge under a
 non-linear map can be drawn, and :func:`best_line_accuracy` measures how
 well a single straight line separates two classes of points.
 
-Introduced in section 2.3.5 (a geometric interpretation of tensor
-operations); :func:`best_line_accuracy` in section 2.3.6.
+Introduced in section 2.3.5 (what the operations do to points);
+:func:`best_line_accuracy` in section 2.3.6.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Describing and batching tensors, and measuring their size.
 
-Introduced in section 2.2 (data representations: tensors).
+Introduced in section 2.2 (tensors: how networks hold data).
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from dlpy import _checks as checks
 from dlpy.plotting.style import COLORS, new_figure
 
 __all__ = [
-    "plot_points_and_arrow",
     "plot_representations",
     "plot_stages",
     "plot_transform",
@@ -50,30 +49,6 @@ def _arrow(ax: Axes, start: ArrayLike, end: ArrayLike, color: str, gid: str,
 
 def _closed(points: NDArray[Any], closed: bool) -> NDArray[Any]:
     return np.vstack([points, points[:1]]) if closed else points
-
-
-def plot_points_and_arrow(point: ArrayLike) -> Figure:
-    """A 2D vector as a point (gid ``"point"``), then as an arrow from the
-    origin (gid ``"vector"``) (2.3.5)."""
-    xy = checks.vector("plot_points_and_arrow", "point", point)
-    fig, axes = new_figure(6.4, 3.2, ncols=2)
-    for ax in axes:
-        _prepare_plane(ax, [xy[None, :]])
-    x, y = xy
-    left, right = axes
-    left.plot([x], [y], "o", color=COLORS["primary"], markersize=7,
-              gid="point")
-    left.plot([x, x, 0], [0, y, y], linestyle=":", color=COLORS["muted"],
-              linewidth=1.0)
-    for ax, title in ((left, "a point"),
-                      (right, "the same point as an arrow")):
-        if ax is right:
-            _arrow(ax, (0.0, 0.0), xy, COLORS["primary"], "vector")
-        # Up and to the left of the point, inside the frame.
-        ax.annotate(f"({x:g}, {y:g})", (x, y), textcoords="offset points",
-                    xytext=(-6, 6), ha="right", fontsize=9)
-        ax.set_title(title, fontsize=10)
-    return fig
 
 
 def plot_vector_sum(a: ArrayLike, b: ArrayLike) -> Figure:
