@@ -1,4 +1,4 @@
-"""Tensor operations seen as geometry: moving points in the plane.
+"""What tensor operations do to points in the plane: moves, turns, stretches.
 
 A set of ``n`` points in 2D is an array of shape ``(n, 2)``, one point
 ``(x, y)`` per row, as Keras keeps one sample per row of a batch; matrices
