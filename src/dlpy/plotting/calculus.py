@@ -26,7 +26,6 @@ __all__ = [
     "plot_function_with_tangent",
     "plot_local_global",
     "plot_loss_curve",
-    "plot_momentum_sweep",
     "plot_slopes",
 ]
 
@@ -226,54 +225,6 @@ def plot_local_global(f: Function, paths: Mapping[str, ArrayLike], *,
             color=COLORS["ink"], label="start")
     _style_axes(ax, "parameter w", "loss")
     ax.legend(loc="best", frameon=False)
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def _category_colors(fn: str, outcomes: Sequence[str],
-                     categories: Sequence[str] | None) -> dict[str, str]:
-    """One colour per outcome, in the order of ``categories`` (by default
-    of first appearance)."""
-    order = list(dict.fromkeys(outcomes)) if categories is None else [
-        str(c) for c in categories]
-    unknown = sorted(set(outcomes) - set(order))
-    if unknown:
-        raise ValueError(
-            f"{fn}: every outcome must be one of categories. Received: "
-            f"outcomes not in categories: {unknown}")
-    return {outcome: COLORS[_PATH_COLORS[k % len(_PATH_COLORS)]]
-            for k, outcome in enumerate(order)}
-
-
-def plot_momentum_sweep(momenta: ArrayLike, finals: ArrayLike,
-                        outcomes: Sequence[str],
-                        minima: Mapping[str, float], *,
-                        categories: Sequence[str] | None = None,
-                        title: str | None = None) -> Figure:
-    """Where each descent ends against its momentum, one marker per outcome;
-    each minimum a dashed line, named on the right (2.4.3)."""
-    x, y = _path(momenta), _path(finals)
-    labels = [str(o) for o in outcomes]
-    colors = _category_colors("plot_momentum_sweep", labels, categories)
-    fig, ax = new_figure(5.2, 2.6)
-    for label, position in minima.items():
-        ax.axhline(float(position), color=COLORS["muted"], linestyle="--",
-                   linewidth=1, label=str(label))
-    for k, (outcome, color) in enumerate(colors.items()):
-        chosen = [i for i, o in enumerate(labels) if o == outcome]
-        ax.plot(x[chosen], y[chosen], linestyle="none",
-                marker="os^Dv"[k % 5], markersize=5, color=color,
-                markeredgecolor=COLORS["ink"], markeredgewidth=0.5,
-                label=outcome, zorder=3)
-    right = ax.twinx()
-    right.set_ylim(ax.get_ylim())
-    right.set_yticks([float(v) for v in minima.values()],
-                     [str(k) for k in minima], fontsize=8)
-    right.spines["top"].set_visible(False)
-    _style_axes(ax, "momentum", "final position w")
-    ax.legend(handles=ax.lines[len(minima):], loc="center left",
-              frameon=True, fontsize=8)
     if title:
         ax.set_title(title)
     return fig
