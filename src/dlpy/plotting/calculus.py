@@ -9,7 +9,7 @@ two (then it returns shape ``(...)``), as NumPy and JAX functions allow.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
