@@ -9,17 +9,16 @@ import pybtex.plugin
 from sphinx import highlighting
 from sphinx.highlighting import PygmentsBridge
 
-from bookengine import sphinx_ext
+from bookengine import sphinx_patches
+from bookengine.sphinx_patches import unpatched
 
 SOURCE = "x = np.ones((2, 3))\nprint(x.sum(axis=0))\n"
 
 
 def test_a_latex_code_block_is_highlighted_once(monkeypatch) -> None:
-    # Undone after the test: the class's method and the marker.
+    # Undone after the test: the class's own method, unpatched.
     monkeypatch.setattr(PygmentsBridge, "highlight_block",
-                        PygmentsBridge.highlight_block)
-    monkeypatch.setattr(PygmentsBridge, "_bookengine_memoized", False,
-                        raising=False)
+                        unpatched(PygmentsBridge.highlight_block))
     latex = PygmentsBridge("latex", "sphinx").highlight_block(SOURCE, "python")
     html = PygmentsBridge("html").highlight_block(SOURCE, "python")
     calls = []
@@ -27,7 +26,7 @@ def test_a_latex_code_block_is_highlighted_once(monkeypatch) -> None:
     monkeypatch.setattr(
         highlighting, "highlight",
         lambda *a, **k: calls.append(a[0]) or pygments(*a, **k))
-    sphinx_ext._highlight_each_block_once()
+    sphinx_patches.highlight_each_block_once()
 
     # One bridge per document, as Sphinx's LaTeX writer makes them.
     twice = [PygmentsBridge("latex", "sphinx").highlight_block(
@@ -47,9 +46,7 @@ def test_bibtex_plugins_are_looked_up_once(monkeypatch) -> None:
     scans = []
     monkeypatch.setattr(pybtex.plugin, "entry_points",
                         lambda **kw: scans.append(kw) or entry_points(**kw))
-    monkeypatch.setattr(pybtex.plugin, "_bookengine_memoized", False,
-                        raising=False)
-    sphinx_ext._find_bibtex_plugins_once()
+    sphinx_patches.find_bibtex_plugins_once()
 
     found = [pybtex.plugin.find_plugin("pybtex.style.formatting", "plain")
              for _ in range(3)]

@@ -145,6 +145,9 @@ def show_status(engine) -> int:
         print(f"{page.source:<{width}}  fresh ({record.device}, "
               f"{record.run.get('seconds', 0):.1f} s, "
               f"{record.run.get('started', '?')}{origin})")
+    for source in engine.obsolete():
+        print(f"{source:<{width}}  no longer a page of the book: its stored "
+              "outputs are dropped by the next build")
     stale = sum(1 for _, reasons in rows if reasons)
     print(f"{len(rows)} executed page(s): {len(rows) - stale} fresh, "
           f"{stale} stale")

@@ -10,7 +10,6 @@ its own lock.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import time
@@ -23,7 +22,8 @@ from .problems import BuildError, Problem
 from .project import Page, Project, SourceIndex
 from .render import Renderer
 from .schedule import run_dask, run_local
-from .store import Store, write_atomic
+from .files import locked, write_atomic
+from .store import Store
 
 
 def log(message: str) -> None:
@@ -34,24 +34,12 @@ def log(message: str) -> None:
 def build_lock(build_dir: Path, say: Callable[[str], None] = log
                ) -> Iterator[None]:
     """Hold ``<build_dir>/.lock``: a second build waits, and says so."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            say(f"another build is running in {build_dir} ({holder}); "
-                "waiting for it to finish ...")
-            fcntl.flock(f, fcntl.LOCK_EX)
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()}")
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    def waiting(holder: str) -> None:
+        say(f"another build is running in {build_dir} ({holder}); "
+            "waiting for it to finish ...")
+
+    with locked(build_dir / ".lock", True, waiting, f"pid {os.getpid()}"):
+        yield
 
 
 class Engine:
@@ -148,6 +136,15 @@ class Engine:
             reasons = self.reasons(pages)
         return [(page, reasons[page.docname]) for page in pages]
 
+    def obsolete(self) -> list[str]:
+        """The sources of stored pages that are no longer executed pages of
+        the book (removed from the TOC, renamed): the next build drops
+        them, and the render stage never uses them."""
+        with self.store.lock(exclusive=False):
+            current = {page.docname for page in self.pages()}
+            return sorted(r.source for page, r in self.store.records().items()
+                          if page not in current)
+
     def execute(self, jobs: int, scheduler: str | None = None
                 ) -> list[Problem]:
         """Execute every stale page; store each success as it arrives."""
@@ -155,6 +152,10 @@ class Engine:
         with self.store.lock(exclusive=True):
             self.store.check()
             pages = self.pages()
+            for record in self.store.forget_pages_except(
+                    {page.docname for page in pages}):
+                self.say(f"{record.source}: no longer an executed page of "
+                         "the book; its stored outputs were dropped")
             reasons = self.reasons(pages, scheduler)
             stale = [p for p in pages if reasons[p.docname]]
             if not stale:
@@ -229,8 +230,9 @@ class Engine:
     def render(self, formats: list[str]) -> list[Problem]:
         with self.store.lock(exclusive=False):
             digest, _ = self.environment()
+            pages = [page.docname for page in self.pages()]
             return Renderer(self.project, self.store, self.say).render(
-                formats, digest)
+                formats, digest, pages)
 
     def build(self, formats: list[str], jobs: int,
               scheduler: str | None = None) -> list[Problem]:

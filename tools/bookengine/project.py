@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 import tomllib
 from pathlib import Path, PurePosixPath
 
@@ -217,3 +218,19 @@ class SourceIndex:
         tmp.write_text(json.dumps({"key": self.key,
                                    "entries": self.entries}))
         os.replace(tmp, self.path)
+
+
+def git_commit(root: Path) -> dict[str, object]:
+    """The commit the sources come from, and whether they differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=20)
+        dirty = subprocess.run(["git", "status", "--porcelain",
+                                "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "modified": None}
+    if head.returncode != 0:
+        return {"commit": None, "modified": None}
+    return {"commit": head.stdout.strip(),
+            "modified": bool(dirty.stdout.strip())}

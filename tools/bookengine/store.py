@@ -19,25 +19,17 @@ deleted, so its page re-executes.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import shutil
 import sqlite3
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .files import locked, write_atomic
 from .provenance import FileState, Record, sha256_json
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new
-    content, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+__all__ = ["Store", "write_atomic"]
 
 
 class Store:
@@ -54,20 +46,21 @@ class Store:
     # ----------------------------------------------------------------- locks
     @contextlib.contextmanager
     def lock(self, exclusive: bool) -> Iterator[None]:
-        """Shared (render) or exclusive (execute, import) access."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / "lock", "a+") as f:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            try:
-                fcntl.flock(f, mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.log("waiting for another build that is using "
-                         f"{self.path} ...")
-                fcntl.flock(f, mode)
-            try:
+        """Shared (render) or exclusive (execute, import) access.
+
+        The records read under a lock are forgotten when it is released:
+        between two locks, another build directory of this root may have
+        executed pages."""
+        def waiting(_: str) -> None:
+            self.log(f"waiting for another build that is using {self.path}"
+                     " ...")
+
+        self._records = None
+        try:
+            with locked(self.path / "lock", exclusive, waiting):
                 yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        finally:
+            self._records = None
 
     # --------------------------------------------------------------- records
     def _record_path(self, page: str) -> Path:
@@ -91,6 +84,25 @@ class Store:
     def drop(self, page: str) -> None:
         self._record_path(page).unlink(missing_ok=True)
         self.records().pop(page, None)
+
+    def forget_pages_except(self, pages: set[str]) -> list[Record]:
+        """Drop the records (and their cached notebooks, unless another
+        record uses them) of every page not in ``pages``: a page removed
+        from the table of contents, renamed, or no longer executable.
+        Returns the dropped records."""
+        dropped = [r for page, r in sorted(self.records().items())
+                   if page not in pages]
+        if not dropped:
+            return []
+        for record in dropped:
+            self.drop(record.page)
+        used = {r.cache.get("pk") for r in self.records().values()}
+        entries = {r.cache["pk"]: str(r.cache.get("hashkey"))
+                   for r in dropped
+                   if "pk" in r.cache and r.cache["pk"] not in used}
+        if entries and (self.cache_dir / "global.db").exists():
+            self._delete_entries(entries)
+        return dropped
 
     def write_record(self, record: Record) -> None:
         write_atomic(self._record_path(record.page),
