@@ -165,7 +165,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
              root: Path | None = None) -> int:
     """Execute a pack on this machine; write the successes as a bundle."""
     from .kernel import Task
-    from .provenance import sha256_json
+    from .provenance import CHANGED_DURING_RUN, sha256_json
     from .schedule import run_local
 
     def say(message: str) -> None:
@@ -186,6 +186,13 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
             failed += 1
             say(f"{result.source}: FAILED: {result.failure.error}\n"
                 f"{result.failure.traceback}")
+            continue
+        changed = sorted(n for n, st in result.files.items()
+                         if st.get("sha256") == CHANGED_DURING_RUN)
+        if changed:
+            failed += 1
+            say(f"{result.source}: FAILED: {', '.join(changed)} changed "
+                "while the page was executing")
             continue
         digest = sha256_json(result.environment)
         environments[digest] = result.environment

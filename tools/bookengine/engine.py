@@ -186,6 +186,21 @@ class Engine:
                     self._keep_failed(result)
                     self.say(f"{page.source}: FAILED ({result.failure.error})")
                     continue
+                changed = sorted(
+                    name for name, state in result.files.items()
+                    if state.get("sha256") == provenance.CHANGED_DURING_RUN)
+                if changed:
+                    # Its outputs may predate the change: never used, not
+                    # even in this build (the old record, if any, stays and
+                    # is stale, so the next build executes the page).
+                    problems.append(Problem(
+                        "execute", page.source,
+                        f"{', '.join(changed)} changed while the page was "
+                        "executing; its outputs may predate the change and "
+                        "were not used. Build again."))
+                    self.say(f"{page.source}: {', '.join(changed)} changed "
+                             "during its execution; outputs discarded")
+                    continue
                 self.store.put(result.page, result.source, result.notebook,
                                result.files, result.environment,
                                result.device, result.run, self.settings())

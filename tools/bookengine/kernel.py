@@ -352,7 +352,7 @@ def _inputs(data: dict, root: Path, ignored: list[str],
             # files the page wrote there itself are part of it.
             name += "/"
         elif state.sha256 is not None and state.mtime_ns >= started_ns:
-            state = provenance.FileState("changed-during-execution")
+            state = provenance.FileState(provenance.CHANGED_DURING_RUN)
         files[name] = state.to_json()
     return files
 

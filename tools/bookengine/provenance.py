@@ -48,6 +48,11 @@ SYSTEM_DIRS = ("/proc", "/sys", "/dev", "/usr", "/etc", "/lib", "/lib32",
                "/lib64", "/bin", "/sbin", "/run", "/var", "/snap")
 
 
+#: The hash recorded for an input whose modification time is later than the
+#: start of the page's execution.
+CHANGED_DURING_RUN = "changed-during-execution"
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -274,7 +279,7 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
     for name, old in sorted(record.files.items()):
         if record.keeps_environment and not is_project_path(name):
             continue
-        if old.sha256 == "changed-during-execution":
+        if old.sha256 == CHANGED_DURING_RUN:
             reasons.append(f"{name} changed while the page was executing")
             continue
         state = now.file_states.get(name)
