@@ -4,12 +4,15 @@ and edits that leave a file's size and timestamp as they were."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+
+from bookengine.provenance import RECORD_VERSION
 
 pytestmark = pytest.mark.slow
 
@@ -55,3 +58,21 @@ def test_input_changed_during_execution_is_not_published(book,
     output, _ = book.build_ok(env={"TESTBOOK_SIGNALS": str(signals)})
     assert "book/gamma.md: stale" in output
     assert "gamma read: edited meanwhile" in book.html("gamma")
+
+
+def test_old_record_version_is_stale(book) -> None:
+    """A record made by an engine that counted inputs differently (here:
+    one from before records had a version) is not trusted."""
+    book.build_ok()
+    path = book.root / "_build/.engine/records/book/alpha.json"
+    record = json.loads(path.read_text())
+    assert record["version"] == RECORD_VERSION
+    del record["version"]
+    path.write_text(json.dumps(record))
+    code, status, _ = book.run("status")
+    assert code == 0
+    assert ("book/alpha.md  stale: it was recorded by another version of "
+            f"the engine (record version 0, now {RECORD_VERSION})") in status
+    assert "book/beta.md   fresh" in status
+    book.build_ok()
+    assert book.executions() == ["alpha", "alpha", "beta", "gamma"]

@@ -127,7 +127,8 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
                       entry["device"], entry["run"],
                       entry.get("settings", {}),
                       origin={"bundle": path.name, "imported": _now(),
-                              "keep_environment": keep_environment})
+                              "keep_environment": keep_environment},
+                      version=int(entry.get("version", 0)))
             imported += 1
     engine.say(f"imported {imported} of {len(data['pages'])} page(s) from "
                f"{path} (made on {data['host']}, {data['created']})")
@@ -165,7 +166,8 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
              root: Path | None = None) -> int:
     """Execute a pack on this machine; write the successes as a bundle."""
     from .kernel import Task
-    from .provenance import CHANGED_DURING_RUN, sha256_json
+    from .provenance import (CHANGED_DURING_RUN, RECORD_VERSION,
+                             sha256_json)
     from .schedule import run_local
 
     def say(message: str) -> None:
@@ -201,7 +203,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
                       "settings": {"allow_errors": entry_allow[result.page]},
-                      "origin": None})
+                      "origin": None, "version": RECORD_VERSION})
         notebooks[result.page] = result.notebook
         say(f"{result.source}: {result.summary()}")
     _write_bundle(bundle_path, pages, notebooks, environments)

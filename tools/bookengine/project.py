@@ -20,10 +20,13 @@ import dataclasses
 import json
 import os
 import subprocess
+import time
 import tomllib
 from pathlib import Path, PurePosixPath
 
 import yaml
+
+from .provenance import racy
 
 SUFFIXES = (".md", ".ipynb")
 
@@ -172,7 +175,7 @@ class SourceIndex:
     """Per source file: its code hash and declarations, recomputed only when
     the file's size or modification time changed."""
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: Path, project: Project):
         self.path = path
@@ -190,12 +193,16 @@ class SourceIndex:
             pass
 
     def get(self, project: Project, path: Path) -> dict | None:
+        checked = time.time_ns()
         st = path.stat()
         key = path.relative_to(project.root).as_posix()
         stat = [st.st_size, st.st_mtime_ns]
         entry = self.entries.get(key)
         if entry is not None and entry["stat"] == stat:
             return entry["page"]
+        # A file modified within the racy window of this read may change
+        # again without changing its stat: its entry is never trusted.
+        trusted = not racy(st.st_mtime_ns, checked)
         nb = project.read_notebook(path)
         page = None
         if nb is not None and nb.metadata.get("kernelspec") and any(
@@ -206,7 +213,7 @@ class SourceIndex:
                     "gpu": int(resources.get("gpu", 0) or 0) > 0,
                     "timeout": execution.get("timeout",
                                              project.default_timeout())}
-        self.entries[key] = {"stat": stat, "page": page}
+        self.entries[key] = {"stat": stat if trusted else None, "page": page}
         self.changed = True
         return page
 

@@ -22,6 +22,7 @@ import site
 import stat
 import sys
 import sysconfig
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
@@ -47,6 +48,14 @@ ASSIGNED_PER_PAGE = frozenset({
 SYSTEM_DIRS = ("/proc", "/sys", "/dev", "/usr", "/etc", "/lib", "/lib32",
                "/lib64", "/bin", "/sbin", "/run", "/var", "/snap")
 
+
+#: The version of what a record means: which events count as inputs, how
+#: they are named and hashed. A record of another version is stale (like
+#: Sphinx's ENV_VERSION). Raise it with every change of what is recorded.
+#: 1: (unversioned) files opened, modules imported, directories listed.
+#: 2: plus paths the page's code stat()ed, subprocesses, sqlite, sockets
+#:    and ctypes (see kernel), declared ``inputs:``, racy timestamps.
+RECORD_VERSION = 2
 
 #: The hash recorded for an input whose modification time is later than the
 #: start of the page's execution.
@@ -78,29 +87,47 @@ def sha256_listing(path: Path) -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
+#: Git's racy-timestamp rule: a file's size and modification time vouch
+#: for its content only if it was last modified well before it was hashed;
+#: otherwise an edit within the same timestamp tick (coarse on many
+#: filesystems) leaves both unchanged. Within this window the content is
+#: hashed again.
+RACY_NS = 2 * 10**9
+
+
+def racy(mtime_ns: int, checked_ns: int) -> bool:
+    """Whether a stat taken at ``checked_ns`` can miss a later edit of a
+    file last modified at ``mtime_ns``."""
+    return checked_ns - mtime_ns <= RACY_NS
+
+
 @dataclasses.dataclass(frozen=True)
 class FileState:
     """A file's content hash (``None``: it did not exist) and its stat; for
-    a directory a page listed, the hash of its entries' names."""
+    a directory a page listed, the hash of its entries' names.
+    ``checked_ns``: when the stat was taken (see :func:`racy`)."""
 
     sha256: str | None
     size: int = -1
     mtime_ns: int = -1
+    checked_ns: int = -1
 
     @classmethod
     def of(cls, path: Path, known: "FileState | None" = None) -> "FileState":
         """The state of ``path`` now; reuse ``known``'s hash if the stat
-        (size and modification time) is unchanged."""
+        (size and modification time) is unchanged and was not racy."""
+        checked = time.time_ns()
         try:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
             return cls(None)
         if known is not None and known.sha256 is not None and \
-                (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
+                (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns) \
+                and not racy(known.mtime_ns, known.checked_ns):
             return known  # a directory's mtime changes with its entries
         digest = sha256_listing(path) if stat.S_ISDIR(st.st_mode) \
             else sha256_file(path)
-        return cls(digest, st.st_size, st.st_mtime_ns)
+        return cls(digest, st.st_size, st.st_mtime_ns, checked)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -108,7 +135,7 @@ class FileState:
     @classmethod
     def from_json(cls, data: dict) -> "FileState":
         return cls(data.get("sha256"), data.get("size", -1),
-                   data.get("mtime_ns", -1))
+                   data.get("mtime_ns", -1), data.get("checked_ns", -1))
 
 
 def record_path(path: Path, root: Path) -> str:
@@ -232,6 +259,7 @@ class Record:
     settings: dict = dataclasses.field(default_factory=dict)  # allow_errors
     cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
     origin: dict | None = None     # set when imported from a bundle
+    version: int = 0               # RECORD_VERSION of the engine that ran it
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -268,6 +296,9 @@ class Current:
 
 def reasons_stale(record: Record, now: Current) -> list[str]:
     """Why ``record``'s outputs are out of date; empty when they are fresh."""
+    if record.version != RECORD_VERSION:
+        return [f"it was recorded by another version of the engine (record "
+                f"version {record.version}, now {RECORD_VERSION})"]
     reasons: list[str] = []
     if now.code.get(record.page) != record.code:
         reasons.append("its code cells changed")

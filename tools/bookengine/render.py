@@ -40,7 +40,7 @@ from typing import Callable
 from .files import write_atomic
 from .problems import Problem
 from .project import Project, git_commit
-from .provenance import Record
+from .provenance import Record, racy, sha256_file, sha256_json
 from .publish import publish
 from .store import Store
 
@@ -91,21 +91,49 @@ class Renderer:
                 files.append(path)
         return sorted(files)
 
-    def stamp(self, fmt: str, environment: str, commit: dict) -> str:
-        from .provenance import sha256_json
-
+    def input_stats(self) -> dict[str, tuple[Path, int, int]]:
+        """Root-relative name -> (path, size, mtime) of every render input."""
         root = self.project.root
-        files = {}
+        stats = {}
         for path in self.input_files():
             st = path.stat()
-            files[path.relative_to(root).as_posix()] = [st.st_size,
-                                                         st.st_mtime_ns]
+            stats[path.relative_to(root).as_posix()] = (
+                path, st.st_size, st.st_mtime_ns)
+        return stats
+
+    def stamps(self, fmt: str, environment: str, commit: dict
+               ) -> tuple[str, str, list[str]]:
+        """What ``fmt`` reads, hashed twice: as the last saved stamp was
+        computed (to compare with it), and as it is saved now; and the
+        files whose content the saved stamp includes.
+
+        A file modified within the racy window (:func:`racy`) is stamped
+        by its content, not only its stat: a same-size edit within one
+        timestamp tick leaves the stat as it was."""
+        stats = self.input_stats()
+        now = time.time_ns()
+        racy_now = {name for name, (_, _, mtime) in stats.items()
+                    if racy(mtime, now)}
+        before = set(self.state.get(fmt, {}).get("hashed", []))
         outputs = {page: record.cache.get("id")
                    for page, record in sorted(self.records.items())}
-        return sha256_json({"format": fmt, "files": files,
-                            "outputs": outputs, "environment": environment,
-                            "commit": commit,
-                            "target": str(self.project.build_dir)})
+        hashes: dict[str, str] = {}
+
+        def stamp(hashed: set[str]) -> str:
+            files: dict[str, list[int | str]] = {}
+            for name, (path, size, mtime) in stats.items():
+                files[name] = [size, mtime]
+                if name in hashed:
+                    if name not in hashes:
+                        hashes[name] = sha256_file(path)
+                    files[name].append(hashes[name])
+            return sha256_json({"format": fmt, "files": files,
+                                "outputs": outputs,
+                                "environment": environment,
+                                "commit": commit,
+                                "target": str(self.project.build_dir)})
+
+        return (stamp(before | racy_now), stamp(racy_now), sorted(racy_now))
 
     def up_to_date(self, fmt: str, stamp: str) -> bool:
         state = self.state.get(fmt, {})
@@ -255,10 +283,10 @@ class Renderer:
         self.records = {page: records[page] for page in pages
                         if page in records}
         commit = git_commit(self.project.root)
-        stamps = {fmt: self.stamp(fmt, environment, commit)
+        stamps = {fmt: self.stamps(fmt, environment, commit)
                   for fmt in formats}
         todo = [fmt for fmt in formats if not self.up_to_date(
-            fmt, stamps[fmt])]
+            fmt, stamps[fmt][0])]
         for fmt in formats:
             if fmt not in todo:
                 self.log(f"{fmt}: up to date (nothing it reads has changed)")
@@ -294,7 +322,8 @@ class Renderer:
         if pdfs is not None:
             self.save_state("pdf", published=sorted(p.name for p in pdfs))
         for fmt in todo:
-            self.save_state(fmt, stamp=stamps[fmt])
+            self.save_state(fmt, stamp=stamps[fmt][1],
+                            hashed=stamps[fmt][2])
         self.log(f"{', '.join(todo)}: rendered and published in "
                  f"{time.perf_counter() - t0:.1f} s")
         return []

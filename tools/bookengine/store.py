@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .files import locked, write_atomic
-from .provenance import FileState, Record, sha256_json
+from .provenance import RECORD_VERSION, FileState, Record, sha256_json
 
 __all__ = ["Store", "write_atomic"]
 
@@ -183,7 +183,8 @@ class Store:
 
     def put(self, page: str, source: str, notebook_json: str,
             files: dict[str, dict], environment: dict, device: str,
-            run: dict, settings: dict, origin: dict | None = None) -> Record:
+            run: dict, settings: dict, origin: dict | None = None,
+            version: int = RECORD_VERSION) -> Record:
         """Store an executed notebook, then (last) its record."""
         import nbformat
         from jupyter_cache import get_cache
@@ -200,7 +201,7 @@ class Store:
             page=page, source=source, code=entry.hashkey,
             files={k: FileState.from_json(v) for k, v in files.items()},
             environment=self.save_environment(environment), device=device,
-            run=run, settings=settings, origin=origin,
+            run=run, settings=settings, origin=origin, version=version,
             cache={"pk": entry.pk, "hashkey": entry.hashkey,
                    "size": self.notebook_path(entry.hashkey).stat().st_size,
                    "id": uuid.uuid4().hex})
