@@ -4,8 +4,10 @@ and edits that leave a file's size and timestamp as they were."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -76,3 +78,66 @@ def test_old_record_version_is_stale(book) -> None:
     assert "book/beta.md   fresh" in status
     book.build_ok()
     assert book.executions() == ["alpha", "alpha", "beta", "gamma"]
+
+
+# --------------------------------------------------------------------------
+# What the audit hook cannot see
+# --------------------------------------------------------------------------
+
+
+def test_subprocess_makes_the_page_always_stale_until_inputs_declared(
+        book) -> None:
+    book.edit("book/gamma.md", "import otherpkg\n",
+              "import otherpkg\nimport subprocess\n"
+              "print(subprocess.run(['cat', 'data/greeting.txt'],\n"
+              "      capture_output=True, text=True).stdout)\n")
+    book.build_ok()
+    code, status, _ = book.run("status")
+    assert ("book/gamma.md  stale: it used what the engine cannot observe "
+            "(subprocess.Popen cat data/greeting.txt)") in status
+    assert "inputs: [...]" in status
+    assert "book/alpha.md  fresh" in status
+    book.build_ok()
+    assert book.executions() == ["alpha", "beta", "gamma", "gamma"]
+
+    book.edit("book/gamma.md", "resources:\n",
+              "inputs: [data/greeting.txt]\nresources:\n")
+    output, _ = book.build_ok()
+    assert "book/gamma.md: stale: its declared inputs changed" in output
+    code, status, _ = book.run("status")
+    assert "book/gamma.md  fresh" in status, status
+    (book.root / "book/data/greeting.txt").write_text("changed\n")
+    code, status, _ = book.run("status")
+    assert "book/gamma.md  stale: book/data/greeting.txt changed" in status
+
+
+def test_sqlite_makes_the_page_always_stale(book) -> None:
+    db = book.root / "book/data/numbers.db"
+    with contextlib.closing(sqlite3.connect(db)) as con, con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.execute("INSERT INTO t VALUES (41)")
+    book.edit("book/gamma.md", "import otherpkg\n",
+              "import otherpkg\nimport sqlite3\n"
+              "con = sqlite3.connect('data/numbers.db')\n"
+              "print(con.execute('SELECT x + 1 FROM t').fetchone())\n"
+              "con.close()\n")
+    book.build_ok()
+    code, status, _ = book.run("status")
+    assert ("book/gamma.md  stale: it used what the engine cannot observe "
+            "(sqlite3.connect data/numbers.db)") in status, status
+
+
+def test_os_path_exists_is_an_input(book) -> None:
+    book.edit("book/gamma.md", "import otherpkg\n",
+              "import otherpkg\n"
+              "print('flag:', os.path.exists('data/flag.txt'))\n")
+    book.build_ok()
+    assert "flag: False" in book.html("gamma")
+    code, status, _ = book.run("status")
+    assert "book/gamma.md  fresh" in status
+    (book.root / "book/data/flag.txt").write_text("")
+    code, status, _ = book.run("status")
+    assert "book/gamma.md  stale: book/data/flag.txt appeared" in status
+    assert "book/beta.md   fresh" in status
+    book.build_ok()
+    assert "flag: True" in book.html("gamma")

@@ -122,13 +122,15 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
             notebook = tar.extractfile(f"notebooks/{entry['page']}.ipynb")
             store.put(entry["page"], entry["source"],
                       notebook.read().decode(),  # type: ignore[union-attr]
-                      entry["files"],
+                      engine.with_declared(page, entry["files"]),
                       data["environments"][entry["environment"]],
                       entry["device"], entry["run"],
                       entry.get("settings", {}),
                       origin={"bundle": path.name, "imported": _now(),
                               "keep_environment": keep_environment},
-                      version=int(entry.get("version", 0)))
+                      version=int(entry.get("version", 0)),
+                      unobserved=entry.get("unobserved", []),
+                      declared=list(page.inputs))
             imported += 1
     engine.say(f"imported {imported} of {len(data['pages'])} page(s) from "
                f"{path} (made on {data['host']}, {data['created']})")
@@ -203,7 +205,8 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
                       "settings": {"allow_errors": entry_allow[result.page]},
-                      "origin": None, "version": RECORD_VERSION})
+                      "origin": None, "version": RECORD_VERSION,
+                      "unobserved": result.unobserved})
         notebooks[result.page] = result.notebook
         say(f"{result.source}: {result.summary()}")
     _write_bundle(bundle_path, pages, notebooks, environments)

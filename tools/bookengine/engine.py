@@ -104,7 +104,8 @@ class Engine:
                     self.store.environment(record.environment)
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
-            environments, devices, settings=self.settings())
+            environments, devices, settings=self.settings(),
+            declared={p.docname: list(p.inputs) for p in pages})
 
     def settings(self) -> dict:
         """Execution settings that can change a page's outputs."""
@@ -202,8 +203,11 @@ class Engine:
                              "during its execution; outputs discarded")
                     continue
                 self.store.put(result.page, result.source, result.notebook,
-                               result.files, result.environment,
-                               result.device, result.run, self.settings())
+                               self.with_declared(page, result.files),
+                               result.environment, result.device,
+                               result.run, self.settings(),
+                               unobserved=result.unobserved,
+                               declared=list(page.inputs))
                 history[result.page] = result.run["seconds"]
                 write_atomic(self.history_path, json.dumps(history))
                 self.say(f"{page.source}: {result.summary()}")
@@ -223,6 +227,15 @@ class Engine:
             return json.loads(self.history_path.read_text())
         except (OSError, ValueError):
             return {}
+
+    def with_declared(self, page: Page, files: dict[str, dict]
+                      ) -> dict[str, dict]:
+        """A result's inputs plus those its page declares (hashed here)."""
+        found = dict(files)
+        for name in page.inputs:
+            found[name] = provenance.FileState.of(
+                self.project.root / name).to_json()
+        return found
 
     def task(self, page: Page) -> Task:
         import nbformat

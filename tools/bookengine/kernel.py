@@ -70,8 +70,80 @@ def __bookengine_watch():
         if caller.split(".")[0] in machinery:
             return
         path = os.path.abspath(os.fsdecode("." if path is None else path))
-        seen.setdefault(path, "listed")
+        if seen.get(path) in (None, "stat"):
+            seen[path] = "listed"
+    # What the page's own code (a cell, a project module) does that no
+    # file event shows: recorded so the engine can say so. Calls made by
+    # the standard library on behalf of such code count as the code's;
+    # calls from installed distributions are the environment's.
+    import site, sysconfig
+    def real(name, memo={}):
+        if name not in memo:
+            memo[name] = os.path.realpath(name)
+        return memo[name]
+    stdlib = tuple({real(sysconfig.get_path(k)) + os.sep
+                    for k in ("stdlib", "platstdlib")})
+    installed = tuple({real(d) + os.sep for d in (
+        *site.getsitepackages(), site.getusersitepackages(),
+        sys.prefix, sys.exec_prefix) if d})
+    import threading
+    busy = threading.local()  # inside this code: its own stats don't count
+    own = sys._getframe(0).f_code.co_filename
+    def by_page_code():
+        # From the caller of the wrapper or hook that calls this.
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name == own:
+                return False
+            path = "" if name.startswith("<") else real(name)
+            if name.startswith("<frozen") or (
+                    path.startswith(stdlib) and "-packages" not in path):
+                frame = frame.f_back  # the standard library, for its caller
+                continue
+            return not path.startswith(installed)
+        return False
+    unobserved = []
+    sys.modules["__bookengine_unobserved__"] = unobserved
+    unseen = {"subprocess.Popen": 1, "os.system": 0, "os.posix_spawn": 1,
+              "os.spawn": 2, "os.exec": 1, "sqlite3.connect": 0,
+              "socket.connect": 1, "urllib.Request": 0}
+    def stat_noted(original):
+        def stat(path, *args, **kwargs):
+            if not getattr(busy, "on", False):
+                busy.on = True
+                try:
+                    if not isinstance(path, int) and by_page_code():
+                        seen.setdefault(os.path.abspath(os.fsdecode(path)),
+                                        "stat")
+                except Exception:
+                    pass
+                finally:
+                    busy.on = False
+            return original(path, *args, **kwargs)
+        return stat
+    os.stat = stat_noted(os.stat)
+    os.lstat = stat_noted(os.lstat)
     def hook(event, args):
+        if event in unseen or event == "ctypes.dlopen":
+            try:
+                busy.on = True
+                if not by_page_code():
+                    return
+                detail = args[unseen.get(event, 0)] if args else ""
+                if event == "ctypes.dlopen":
+                    if detail and os.sep in os.fsdecode(detail):
+                        seen.setdefault(os.path.abspath(os.fsdecode(detail)),
+                                        "read")
+                    return
+                if isinstance(detail, (list, tuple)):
+                    detail = " ".join(map(str, detail))
+                unobserved.append(f"{event} {str(detail)[:200]}")
+            except Exception:
+                pass
+            finally:
+                busy.on = False
+            return
         if event in ("os.listdir", "os.scandir"):
             if args and not isinstance(args[0], int):
                 try:
@@ -95,7 +167,7 @@ def __bookengine_watch():
                     seen[path] = "written"
                 else:
                     seen[path] = "read-then-written"
-            elif kind is None:
+            elif kind in (None, "stat"):
                 seen[path] = "read" if os.path.exists(path) else "missing"
         except Exception:
             pass
@@ -115,6 +187,7 @@ def __bookengine_report(path):
     usage = resource.getrusage(resource.RUSAGE_SELF)  # all its threads
     with open(path, "w") as f:
         json.dump({"opened": seen, "modules": modules,
+                   "unobserved": sys.modules["__bookengine_unobserved__"],
                    "cpu_seconds": usage.ru_utime + usage.ru_stime}, f)
 __bookengine_report(REPORT_PATH)
 del __bookengine_report
@@ -162,6 +235,9 @@ class Result:
     device: str
     run: dict                 # host, worker, started, seconds, cpu_seconds
     executed_root: str = ""
+    #: what the page's code did that no file event shows (a subprocess,
+    #: a database, a network connection): see the kernel's prologue
+    unobserved: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         """``executed in 12.8 s (CPU 19.4 s) on CPU``, for the terminal."""
@@ -338,16 +414,20 @@ def _inputs(data: dict, root: Path, ignored: list[str],
     epilogue reported)."""
     opened: dict[str, str] = data["opened"]
     names = {p for p, kind in opened.items()
-             if kind in ("read", "missing", "listed")}
+             if kind in ("read", "missing", "listed", "stat")}
     names |= {p for p in data["modules"] if opened.get(p) not in (
         "written", "read-then-written")}
     files = {}
     for path in sorted(names):
         if not provenance.is_recorded_input(path, ignored):
             continue
-        state = provenance.FileState.of(Path(path))
+        exists_only = opened.get(path) == "stat" and os.path.isdir(path)
+        state = provenance.FileState.of(
+            Path(path), kind="exists" if exists_only else None)
         name = provenance.record_path(Path(os.path.realpath(path)), root)
-        if opened.get(path) == "listed":
+        if exists_only:
+            pass  # a directory the page only stat()ed: its existence
+        elif opened.get(path) == "listed":
             # A directory's listing as it stands after the page ran: the
             # files the page wrote there itself are part of it.
             name += "/"
@@ -379,6 +459,7 @@ def execute_page(task: Task, worker: str = "local") -> Result:
                    *task.ignored_dirs]
         data = {} if failure else json.loads(report.read_text())
         files = _inputs(data, root, ignored, started_ns) if data else {}
+        unobserved = sorted(set(data.get("unobserved", [])))
         cpu = data.get("cpu_seconds")
     return Result(
         page=task.page, source=task.source,
@@ -391,4 +472,4 @@ def execute_page(task: Task, worker: str = "local") -> Result:
              # the kernel process's CPU time: above ``seconds`` when the
              # page's libraries ran on several cores at once
              "cpu_seconds": None if cpu is None else round(cpu, 2)},
-        executed_root=str(root))
+        executed_root=str(root), unobserved=unobserved)

@@ -40,6 +40,7 @@ class Page:
     code: str                  # jupyter-cache hash of its code cells
     gpu: bool = False
     timeout: int | None = None
+    inputs: tuple[str, ...] = ()   # declared in its front matter
 
 
 @dataclasses.dataclass
@@ -128,7 +129,8 @@ class Project:
                 continue
             pages.append(Page(docname, rel, entry["code"],
                               gpu=bool(entry["gpu"]),
-                              timeout=entry["timeout"]))
+                              timeout=entry["timeout"],
+                              inputs=tuple(entry.get("inputs", ()))))
         return pages
 
     # ------------------------------------------------------------- notebooks
@@ -162,6 +164,26 @@ class Project:
     def default_timeout(self) -> int | None:
         timeout = self.execute_settings.get("timeout", 30)
         return None if timeout in (None, -1) else int(timeout)
+
+
+def declared_inputs(value: object, source: str) -> list[str]:
+    """A page's ``inputs:`` front matter (paths relative to the page, as
+    its code opens them) as root-relative names."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+            isinstance(v, str) and v for v in value):
+        raise ValueError(f"{source}: inputs must be a list of paths "
+                         f"relative to the page. Received: {value!r}")
+    folder = PurePosixPath(source).parent
+    found = []
+    for name in value:
+        path = os.path.normpath(str(folder / name))
+        if path.startswith(".." + os.sep) or os.path.isabs(name):
+            raise ValueError(f"{source}: inputs must lie inside the book. "
+                             f"Received: {name!r}")
+        found.append(PurePosixPath(path).as_posix())
+    return sorted(set(found))
 
 
 def code_hash(nb) -> str:
@@ -212,7 +234,9 @@ class SourceIndex:
             page = {"code": code_hash(nb),
                     "gpu": int(resources.get("gpu", 0) or 0) > 0,
                     "timeout": execution.get("timeout",
-                                             project.default_timeout())}
+                                             project.default_timeout()),
+                    "inputs": declared_inputs(nb.metadata.get("inputs"),
+                                              key)}
         self.entries[key] = {"stat": stat if trusted else None, "page": page}
         self.changed = True
         return page

@@ -105,29 +105,37 @@ def racy(mtime_ns: int, checked_ns: int) -> bool:
 class FileState:
     """A file's content hash (``None``: it did not exist) and its stat; for
     a directory a page listed, the hash of its entries' names.
-    ``checked_ns``: when the stat was taken (see :func:`racy`)."""
+    ``checked_ns``: when the stat was taken (see :func:`racy`).
+    ``kind``: ``"content"``, or ``"exists"`` for a path the page only
+    stat()ed: a directory then counts by its existence alone (a page that
+    asks ``os.path.isdir(d)`` does not depend on what ``d`` holds)."""
 
     sha256: str | None
     size: int = -1
     mtime_ns: int = -1
     checked_ns: int = -1
+    kind: str = "content"
 
     @classmethod
-    def of(cls, path: Path, known: "FileState | None" = None) -> "FileState":
+    def of(cls, path: Path, known: "FileState | None" = None,
+           kind: str | None = None) -> "FileState":
         """The state of ``path`` now; reuse ``known``'s hash if the stat
         (size and modification time) is unchanged and was not racy."""
+        kind = kind or (known.kind if known is not None else "content")
         checked = time.time_ns()
         try:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
-            return cls(None)
+            return cls(None, kind=kind)
+        if kind == "exists" and stat.S_ISDIR(st.st_mode):
+            return cls("directory", kind=kind)
         if known is not None and known.sha256 is not None and \
                 (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns) \
                 and not racy(known.mtime_ns, known.checked_ns):
             return known  # a directory's mtime changes with its entries
         digest = sha256_listing(path) if stat.S_ISDIR(st.st_mode) \
             else sha256_file(path)
-        return cls(digest, st.st_size, st.st_mtime_ns, checked)
+        return cls(digest, st.st_size, st.st_mtime_ns, checked, kind)
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -135,7 +143,8 @@ class FileState:
     @classmethod
     def from_json(cls, data: dict) -> "FileState":
         return cls(data.get("sha256"), data.get("size", -1),
-                   data.get("mtime_ns", -1), data.get("checked_ns", -1))
+                   data.get("mtime_ns", -1), data.get("checked_ns", -1),
+                   data.get("kind", "content"))
 
 
 def record_path(path: Path, root: Path) -> str:
@@ -260,6 +269,10 @@ class Record:
     cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
     origin: dict | None = None     # set when imported from a bundle
     version: int = 0               # RECORD_VERSION of the engine that ran it
+    # What the page did that the engine cannot observe (a subprocess, a
+    # database, a connection) and the inputs its front matter declares.
+    unobserved: list[str] = dataclasses.field(default_factory=list)
+    declared: list[str] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -292,6 +305,8 @@ class Current:
     settings: dict = dataclasses.field(default_factory=dict)
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
+    declared: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict)            # page -> its declared inputs now
 
 
 def reasons_stale(record: Record, now: Current) -> list[str]:
@@ -302,6 +317,17 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
     reasons: list[str] = []
     if now.code.get(record.page) != record.code:
         reasons.append("its code cells changed")
+    declared = now.declared.get(record.page, [])
+    if declared != record.declared:
+        reasons.append("its declared inputs changed")
+    elif record.unobserved and not declared:
+        shown = "; ".join(record.unobserved[:2]) + (
+            f"; {len(record.unobserved) - 2} more"
+            if len(record.unobserved) > 2 else "")
+        reasons.append(
+            f"it used what the engine cannot observe ({shown}), so it "
+            "re-executes on every build until its front matter declares "
+            "what it reads (inputs: [...])")
     if record.settings != now.settings:
         changed = sorted(k for k in set(record.settings) | set(now.settings)
                          if record.settings.get(k) != now.settings.get(k))

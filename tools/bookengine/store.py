@@ -184,7 +184,9 @@ class Store:
     def put(self, page: str, source: str, notebook_json: str,
             files: dict[str, dict], environment: dict, device: str,
             run: dict, settings: dict, origin: dict | None = None,
-            version: int = RECORD_VERSION) -> Record:
+            version: int = RECORD_VERSION,
+            unobserved: list[str] | None = None,
+            declared: list[str] | None = None) -> Record:
         """Store an executed notebook, then (last) its record."""
         import nbformat
         from jupyter_cache import get_cache
@@ -202,6 +204,7 @@ class Store:
             files={k: FileState.from_json(v) for k, v in files.items()},
             environment=self.save_environment(environment), device=device,
             run=run, settings=settings, origin=origin, version=version,
+            unobserved=list(unobserved or []), declared=list(declared or []),
             cache={"pk": entry.pk, "hashkey": entry.hashkey,
                    "size": self.notebook_path(entry.hashkey).stat().st_size,
                    "id": uuid.uuid4().hex})
