@@ -109,6 +109,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
         store.check()
         current = {page.docname: page for page in engine.pages()}
         imported = 0
+        problems: list[Problem] = []
         for entry in data["pages"]:
             page = current.get(entry["page"])
             if page is None:
@@ -118,6 +119,15 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
             if page.code != entry["code"]:
                 engine.say(f"skipping {entry['source']}: its code cells "
                            "changed since it was executed")
+                continue
+            differs = engine.differing_inputs(entry["files"])
+            if differs:
+                message = (f"{', '.join(differs)} differ(s) between the "
+                           "machine that executed it and this checkout")
+                engine.say(f"skipping {entry['source']}: {message}")
+                if keep_environment:  # results wanted from elsewhere
+                    problems.append(Problem("import", entry["source"],
+                                            message))
                 continue
             notebook = tar.extractfile(f"notebooks/{entry['page']}.ipynb")
             store.put(entry["page"], entry["source"],
@@ -134,7 +144,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
             imported += 1
     engine.say(f"imported {imported} of {len(data['pages'])} page(s) from "
                f"{path} (made on {data['host']}, {data['created']})")
-    return []
+    return problems
 
 
 # --------------------------------------------------------------------------

@@ -187,6 +187,19 @@ class Engine:
                     self._keep_failed(result)
                     self.say(f"{page.source}: FAILED ({result.failure.error})")
                     continue
+                elsewhere = result.run.get("worker", "local") != "local"
+                differs = self.differing_inputs(result.files) \
+                    if elsewhere else []
+                if differs:
+                    problems.append(Problem(
+                        "execute", page.source,
+                        f"{', '.join(differs)} differ(s) between Dask worker "
+                        f"{result.run.get('worker')} and this checkout; the "
+                        "page's outputs were not used. Give the worker the "
+                        "same files (or list them in worker_sources)."))
+                    self.say(f"{page.source}: executed with other inputs "
+                             f"({', '.join(differs)}); outputs discarded")
+                    continue
                 changed = sorted(
                     name for name, state in result.files.items()
                     if state.get("sha256") == provenance.CHANGED_DURING_RUN)
@@ -227,6 +240,22 @@ class Engine:
             return json.loads(self.history_path.read_text())
         except (OSError, ValueError):
             return {}
+
+    def differing_inputs(self, files: dict[str, dict]) -> list[str]:
+        """The project files among ``files`` (inputs recorded elsewhere: a
+        Dask worker, a bundle) whose content here differs."""
+        differs = []
+        for name, data in sorted(files.items()):
+            old = provenance.FileState.from_json(data)
+            if not provenance.is_project_path(name) or \
+                    old.sha256 == provenance.CHANGED_DURING_RUN:
+                continue
+            now = provenance.FileState.of(
+                provenance.resolve_path(name, self.project.root),
+                kind=old.kind)
+            if now.sha256 != old.sha256:
+                differs.append(name)
+        return differs
 
     def with_declared(self, page: Page, files: dict[str, dict]
                       ) -> dict[str, dict]:

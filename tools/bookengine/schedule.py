@@ -25,6 +25,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import os
+import subprocess
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -92,6 +93,20 @@ def _dask_process_settings() -> tuple[str, ...]:
                  if os.environ.get(k) == str(v))
 
 
+def git_tracked(base: Path, sources: list[str]) -> list[str] | None:
+    """The files git tracks under ``sources`` (``None``: not a git
+    checkout): what a worker's identity is built from, so that generated
+    and ignored files (``*.egg-info``, caches) never refuse a worker."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--", *sources],
+                             cwd=base, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return sorted({n for n in out.stdout.decode().split("\0") if n})
+
+
 def worker_identity(root: str, sources: list[str],
                     dask_worker: object = None) -> dict:
     """What must match between the engine and a worker: the interpreter,
@@ -99,9 +114,19 @@ def worker_identity(root: str, sources: list[str],
     engine's code and the project's sources (``[tool.bookengine]
     worker_sources``). ``dask_worker`` is given by ``Client.run``."""
     base = Path(os.environ.get("BOOKENGINE_ROOT") or root).resolve()
-    files = {}
+    files: dict[str, str | None] = {}
+    tracked = git_tracked(base, sources)
     for entry in sources:
         path = base / entry
+        if tracked is not None and (path.is_dir() or not path.exists()):
+            for name in tracked:
+                if name == entry or name.startswith(entry.rstrip("/") + "/"):
+                    file = base / name
+                    files[name] = provenance.sha256_file(file) \
+                        if file.is_file() else None
+            if not path.exists():
+                files.setdefault(entry, None)
+            continue
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in candidates:
             if file.is_file() and "__pycache__" not in file.parts:
