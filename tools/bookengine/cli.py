@@ -9,7 +9,6 @@ and ``import`` (executed pages with their provenance, as one archive),
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,9 @@ def _formats(text: str) -> list[str]:
 
 def _jobs(text: str) -> int:
     if not text:
-        return os.cpu_count() or 1
+        from .schedule import usable_cpus
+
+        return usable_cpus()
     jobs = int(text)
     if jobs < 1:
         raise argparse.ArgumentTypeError("--jobs must be at least 1")
@@ -46,7 +47,8 @@ def parser() -> argparse.ArgumentParser:
 
     def executing(cmd):
         cmd.add_argument("--jobs", type=_jobs, default=_jobs(""),
-                         help="pages executed at once (default: CPU cores)")
+                         help="pages executed at once (default: the CPUs "
+                              "this process may use)")
         cmd.add_argument("--scheduler", default=None,
                          help="a Dask scheduler address, e.g. "
                               "tcp://host:8786: execute there instead")

@@ -149,20 +149,28 @@ class FileState:
 
 def record_path(path: Path, root: Path) -> str:
     """How a file is named in a record: root-relative (POSIX) inside the
-    project, so records travel between checkouts; absolute otherwise."""
+    project, so records travel between checkouts; ``~/...`` under the
+    home directory (``~/.keras/keras.json``), so they travel between
+    machines and CI runners with another home; absolute otherwise."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
+        pass
+    try:
+        return "~/" + path.relative_to(Path.home().resolve()).as_posix()
+    except (ValueError, RuntimeError):
         return str(path)
 
 
 def resolve_path(name: str, root: Path) -> Path:
+    if name.startswith("~/"):
+        return Path.home() / name[2:]
     path = Path(name)
     return path if path.is_absolute() else root / path
 
 
 def is_project_path(name: str) -> bool:
-    return not Path(name).is_absolute()
+    return not (Path(name).is_absolute() or name.startswith("~/"))
 
 
 def environment_dirs() -> list[str]:

@@ -259,7 +259,9 @@ class Renderer:
         aux = self.work / "latex-aux"
         for path in aux.glob("*"):
             shutil.copy2(path, latex_dir / path.name)
-        jobs = max(1, min(len(documents), os.cpu_count() or 1))
+        from .schedule import usable_cpus
+
+        jobs = max(1, min(len(documents), usable_cpus()))
         with ThreadPoolExecutor(jobs) as pool:
             problems = [p for found in pool.map(run_latexmk, documents)
                         for p in found]

@@ -38,6 +38,22 @@ from .problems import BuildError
 CONNECT_TIMEOUT_S = 30
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a
+    cgroup CPU quota (a container's ``--cpus``), not the machine's count."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            count = min(count, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
 def _crashed(task: Task, err: BaseException) -> Result:
     """A result for a page whose execution raised inside the engine."""
     failure = Failure(task.page, task.source, None, "",
