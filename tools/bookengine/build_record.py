@@ -23,7 +23,7 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from .files import write_atomic
-from .provenance import Record
+from .provenance import JSON, Record
 
 
 def where(record: Record) -> str:
@@ -43,7 +43,7 @@ def python_version(interpreter: str) -> str:
 
 
 def write_build_record(path: Path, records: Iterable[Record],
-                       environment: Callable[[str], dict],
+                       environment: Callable[[str], JSON],
                        commit: dict[str, object], order: list[str]) -> None:
     """The build record page's content, as MyST Markdown inside JSON.
 

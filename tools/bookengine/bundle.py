@@ -25,14 +25,20 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import os
 import socket
 import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import BuildError, Problem
+from .provenance import JSON
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 BUNDLE_FORMAT = "bookengine-bundle/1"
 PACK_FORMAT = "bookengine-pack/1"
@@ -50,8 +56,8 @@ def _add(tar: tarfile.TarFile, name: str, text: str) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _write_bundle(path: Path, pages: list[dict], notebooks: dict[str, str],
-                  environments: dict[str, dict]) -> None:
+def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
+                  environments: dict[str, JSON]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with tarfile.open(tmp, "w:gz") as tar:
@@ -64,7 +70,7 @@ def _write_bundle(path: Path, pages: list[dict], notebooks: dict[str, str],
     os.replace(tmp, path)
 
 
-def _read(path: Path, member: str, fmt: str) -> tuple[dict, tarfile.TarFile]:
+def _read(path: Path, member: str, fmt: str) -> tuple[JSON, tarfile.TarFile]:
     try:
         tar = tarfile.open(path, "r:*")
         data = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
@@ -83,7 +89,7 @@ def _read(path: Path, member: str, fmt: str) -> tuple[dict, tarfile.TarFile]:
 # --------------------------------------------------------------------------
 
 
-def export(engine, path: Path) -> list[Problem]:
+def export(engine: Engine, path: Path) -> list[Problem]:
     """Every page with stored outputs, fresh or not, with its provenance."""
     store = engine.store
     with store.lock(exclusive=False):
@@ -101,7 +107,7 @@ def export(engine, path: Path) -> list[Problem]:
     return []
 
 
-def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
+def import_(engine: Engine, path: Path, keep_environment: bool) -> list[Problem]:
     """Store the bundle's pages whose code cells match this checkout."""
     data, tar = _read(path, "bundle.json", BUNDLE_FORMAT)
     store = engine.store
@@ -152,7 +158,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
 # --------------------------------------------------------------------------
 
 
-def pack(engine, path: Path, every: bool) -> list[Problem]:
+def pack(engine: Engine, path: Path, every: bool) -> list[Problem]:
     """The pages to execute elsewhere, as notebooks with their settings."""
     pages = engine.pages()
     if not every:
@@ -182,8 +188,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                              sha256_json)
     from .schedule import run_local
 
-    def say(message: str) -> None:
-        print(f"[book] {message}", flush=True)
+    say = logging.getLogger("bookengine").info
 
     data, tar = _read(pack_path, "pack.json", PACK_FORMAT)
     tar.close()
@@ -193,7 +198,10 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     codes = {entry["task"]["page"]: entry["code"] for entry in data["pages"]}
     entry_allow = {entry["task"]["page"]: entry["task"]["allow_errors"]
                    for entry in data["pages"]}
-    pages, notebooks, environments, failed = [], {}, {}, 0
+    pages: list[JSON] = []
+    notebooks: dict[str, str] = {}
+    environments: dict[str, JSON] = {}
+    failed = 0
     started = time.perf_counter()
     for result in run_local(tasks, jobs, say):
         if result.failure is not None:
@@ -217,7 +225,7 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "settings": {"allow_errors": entry_allow[result.page]},
                       "origin": None, "version": RECORD_VERSION,
                       "unobserved": result.unobserved})
-        notebooks[result.page] = result.notebook
+        notebooks[result.page] = result.notebook or ""
         say(f"{result.source}: {result.summary()}")
     _write_bundle(bundle_path, pages, notebooks, environments)
     say(f"run-pack: {len(pages)} page(s) executed, {failed} failed, in "

@@ -9,11 +9,16 @@ and ``import`` (executed pages with their provenance, as one archive),
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import BuildError, Problem, summary
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 
 def _formats(text: str) -> list[str]:
@@ -45,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
                    help="where the site and PDF go (default: <root>/_build)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def executing(cmd):
+    def executing(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--jobs", type=_jobs, default=_jobs(""),
                          help="pages executed at once (default: the CPUs "
                               "this process may use)")
@@ -83,8 +88,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def show_progress() -> None:
+    """The engine's log messages on stdout, as ``[book] message``."""
+    logger = logging.getLogger("bookengine")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("[book] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    show_progress()
     started = time.perf_counter()
     if args.command == "run-pack":  # no Sphinx, MyST-NB or jupyter-cache
         from .bundle import run_pack
@@ -111,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_command(engine, args) -> list[Problem]:
+def run_command(engine: Engine, args: argparse.Namespace
+                ) -> list[Problem]:
     if args.command == "build":
         return engine.build(args.formats, args.jobs, args.scheduler)
     if args.command == "execute":
@@ -133,7 +151,7 @@ def run_command(engine, args) -> list[Problem]:
     raise AssertionError(args.command)
 
 
-def show_status(engine) -> int:
+def show_status(engine: Engine) -> int:
     rows = engine.status()
     records = engine.store.records()
     width = max((len(page.source) for page, _ in rows), default=0)

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .provenance import JSON
 from . import kernel, provenance
-from .kernel import Task
+from .kernel import Result, Task
 from .problems import BuildError, Problem
 from .project import Page, Project, SourceIndex
 from .render import Renderer
@@ -26,8 +28,13 @@ from .files import locked, write_atomic
 from .store import Store
 
 
+#: The engine's progress messages; :func:`bookengine.cli.main` shows them
+#: on stdout as ``[book] ...``.
+logger = logging.getLogger("bookengine")
+
+
 def log(message: str) -> None:
-    print(f"[book] {message}", flush=True)
+    logger.info(message)
 
 
 @contextlib.contextmanager
@@ -49,7 +56,7 @@ class Engine:
         self.store = Store(self.project.store_dir, say)
         self.say = say
         # Settings every page's kernel gets, also set for Sphinx's autodoc.
-        for key, value in kernel.KERNEL_ENV.items():
+        for key, value in kernel.kernel_settings(self.project.root).items():
             os.environ.setdefault(key, value)
 
     # ------------------------------------------------------------ the state
@@ -77,12 +84,13 @@ class Engine:
         with contextlib.suppress(OSError, ValueError, KeyError):
             data = json.loads(path.read_text())
             if data["key"] == key:
-                return data["distributions"]
+                found: dict[str, str] = data["distributions"]
+                return found
         dists = provenance.distributions()
         write_atomic(path, json.dumps({"key": key, "distributions": dists}))
         return dists
 
-    def environment(self) -> tuple[str, dict]:
+    def environment(self) -> tuple[str, JSON]:
         env = provenance.environment(
             kernel.base_environment(self.project.root), self.project.root,
             dists=self.distributions())
@@ -107,7 +115,7 @@ class Engine:
             environments, devices, settings=self.settings(),
             declared={p.docname: list(p.inputs) for p in pages})
 
-    def settings(self) -> dict:
+    def settings(self) -> JSON:
         """Execution settings that can change a page's outputs."""
         return {"allow_errors": bool(self.project.execute_settings.get(
             "allow_errors", False))}
@@ -215,7 +223,8 @@ class Engine:
                     self.say(f"{page.source}: {', '.join(changed)} changed "
                              "during its execution; outputs discarded")
                     continue
-                self.store.put(result.page, result.source, result.notebook,
+                self.store.put(result.page, result.source,
+                               result.notebook or "",
                                self.with_declared(page, result.files),
                                result.environment, result.device,
                                result.run, self.settings(),
@@ -237,11 +246,13 @@ class Engine:
 
     def durations(self) -> dict[str, float]:
         try:
-            return json.loads(self.history_path.read_text())
+            found: dict[str, float] = json.loads(
+                self.history_path.read_text())
+            return found
         except (OSError, ValueError):
             return {}
 
-    def differing_inputs(self, files: dict[str, dict]) -> list[str]:
+    def differing_inputs(self, files: dict[str, JSON]) -> list[str]:
         """The project files among ``files`` (inputs recorded elsewhere: a
         Dask worker, a bundle) whose content here differs."""
         differs = []
@@ -257,8 +268,8 @@ class Engine:
                 differs.append(name)
         return differs
 
-    def with_declared(self, page: Page, files: dict[str, dict]
-                      ) -> dict[str, dict]:
+    def with_declared(self, page: Page, files: dict[str, JSON]
+                      ) -> dict[str, JSON]:
         """A result's inputs plus those its page declares (hashed here)."""
         found = dict(files)
         for name in page.inputs:
@@ -270,13 +281,14 @@ class Engine:
         import nbformat
 
         nb = self.project.read_notebook(self.project.root / page.source)
-        return Task(page.docname, page.source, nbformat.writes(nb),
+        notebook = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+        return Task(page.docname, page.source, notebook,
                     str(self.project.root), timeout=page.timeout,
                     allow_errors=self.settings()["allow_errors"], gpu=page.gpu,
                     ignored_dirs=(str(self.project.store_dir),
                                   str(self.project.build_dir)))
 
-    def _keep_failed(self, result) -> None:
+    def _keep_failed(self, result: Result) -> None:
         """The partly executed notebook, for inspection."""
         if result.notebook:
             path = (self.project.build_dir / "render" / "failed"

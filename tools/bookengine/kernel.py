@@ -36,17 +36,31 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
+from .provenance import JSON
 from . import provenance
 
-#: Settings every kernel gets (the engine's version is part of each
-#: record's environment, so changing these re-executes every page).
+#: Settings every kernel gets (they are part of each record's environment,
+#: so changing these re-executes every page); a book adds its own
+#: (``kernel_env`` in ``[tool.bookengine]``), see :func:`kernel_settings`.
 KERNEL_ENV = {
-    "KERAS_BACKEND": "jax",
     "PYTHONHASHSEED": "0",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
+
+
+def kernel_settings(root: Path) -> dict[str, str]:
+    """The variables every kernel of the book at ``root`` gets."""
+    extra = provenance.book_settings(root).get("kernel_env", {})
+    return {**KERNEL_ENV, **{str(k): str(v) for k, v in extra.items()}}
+
+
+def python_path(root: Path) -> list[str]:
+    """The book's folders on every kernel's path (``python_path`` in
+    ``[tool.bookengine]``; default ``["src"]``)."""
+    entries = provenance.book_settings(root).get("python_path", ["src"])
+    return [str(root / e) for e in entries if (root / e).is_dir()]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -230,10 +244,10 @@ class Result:
     source: str
     notebook: str | None      # executed notebook (JSON), partial on failure
     failure: Failure | None
-    files: dict[str, dict]    # record name -> FileState JSON
-    environment: dict
+    files: dict[str, JSON]    # record name -> FileState JSON
+    environment: JSON
     device: str
-    run: dict                 # host, worker, started, seconds, cpu_seconds
+    run: JSON                 # host, worker, started, seconds, cpu_seconds
     executed_root: str = ""
     #: what the page's code did that no file event shows (a subprocess,
     #: a database, a network connection): see the kernel's prologue
@@ -286,12 +300,10 @@ def base_environment(root: Path, unset: tuple[str, ...] = ()
     this process's (less ``unset``), the engine's settings, and ``src/`` on
     the path."""
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(KERNEL_ENV)
+    env.update(kernel_settings(root))
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
              if p and os.path.realpath(p) != ENGINE_DIR]
-    src = root / "src"
-    if src.is_dir():
-        paths.insert(0, str(src))
+    paths[:0] = python_path(root)
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)
     else:
@@ -323,7 +335,7 @@ def kernel_environment(task: Task, root: Path) -> tuple[dict[str, str], str]:
 # --------------------------------------------------------------------------
 
 
-def _kernel_manager(kernels: Path):
+def _kernel_manager(kernels: Path) -> Any:
     """A kernel manager that always starts *this* interpreter's ipykernel,
     whatever kernelspecs the user has installed."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -341,7 +353,7 @@ def _kernel_manager(kernels: Path):
                               kernel_spec_manager=ksm)
 
 
-async def _silent(client, code: str) -> None:
+async def _silent(client: Any, code: str) -> None:
     from jupyter_core.utils import ensure_async
 
     msg_id = await ensure_async(client.kc.execute(
@@ -353,7 +365,7 @@ async def _silent(client, code: str) -> None:
                            f"{content.get('ename')}: {content.get('evalue')}")
 
 
-async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
+async def _run(nb: Any, task: Task, env: JSON, cwd: Path, workdir: Path,
                report: Path) -> Failure | None:
     from jupyter_core.utils import ensure_async
     from nbclient import NotebookClient
@@ -372,6 +384,7 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
         # manager is ours (nbclient only cleans up managers it created).
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log,
                                              cleanup_kc=True):
+            assert client.kc is not None  # set up by async_setup_kernel
             info = await client.async_wait_for_reply(
                 await ensure_async(client.kc.kernel_info()))
             if info is not None and "language_info" in info["content"]:
@@ -408,8 +421,8 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
     return None
 
 
-def _inputs(data: dict, root: Path, ignored: list[str],
-            started_ns: int) -> dict[str, dict]:
+def _inputs(data: JSON, root: Path, ignored: list[str],
+            started_ns: int) -> dict[str, JSON]:
     """Hash the files that count as the page's inputs (``data``: what the
     epilogue reported)."""
     opened: dict[str, str] = data["opened"]
@@ -443,7 +456,8 @@ def execute_page(task: Task, worker: str = "local") -> Result:
     import nbformat
 
     root = Path(os.environ.get("BOOKENGINE_ROOT") or task.root).resolve()
-    nb = nbformat.reads(task.notebook, as_version=4)
+    nb = nbformat.reads(  # type: ignore[no-untyped-call]
+        task.notebook, as_version=4)
     env, device = kernel_environment(task, root)
     cwd = (root / task.source).parent
     started = datetime.now(timezone.utc)
@@ -463,7 +477,7 @@ def execute_page(task: Task, worker: str = "local") -> Result:
         cpu = data.get("cpu_seconds")
     return Result(
         page=task.page, source=task.source,
-        notebook=nbformat.writes(nb),
+        notebook=nbformat.writes(nb),  # type: ignore[no-untyped-call]
         failure=failure, files=files,
         environment=provenance.environment(env, root), device=device,
         run={"host": socket.gethostname(), "worker": worker,

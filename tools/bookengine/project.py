@@ -23,10 +23,11 @@ import subprocess
 import time
 import tomllib
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import yaml
 
-from .provenance import racy
+from .provenance import JSON, racy
 
 SUFFIXES = (".md", ".ipynb")
 
@@ -48,8 +49,8 @@ class Project:
     """A book root: its configuration, pages and build directories."""
 
     root: Path
-    config: dict
-    settings: dict
+    config: JSON
+    settings: JSON
     build_dir: Path
 
     @classmethod
@@ -57,7 +58,7 @@ class Project:
         root = root.resolve()
         with (root / "_config.yml").open() as f:
             config = yaml.safe_load(f) or {}
-        settings: dict = {}
+        settings: JSON = {}
         if (root / "pyproject.toml").exists():
             with (root / "pyproject.toml").open("rb") as f:
                 settings = tomllib.load(f).get("tool", {}).get(
@@ -75,7 +76,7 @@ class Project:
         return self.root / "_build" / ".engine"
 
     @property
-    def execute_settings(self) -> dict:
+    def execute_settings(self) -> JSON:
         return self.config.get("execute") or {}
 
     @property
@@ -88,7 +89,7 @@ class Project:
         if mode not in ("force", "off"):
             raise ValueError(f"_config.yml: execute.execute_notebooks must be "
                              f"cache, force or off. Received: {mode!r}")
-        return mode
+        return str(mode)
 
     def latex_target(self) -> str:
         """The ``.tex`` file named in ``_config.yml`` (latex_documents)."""
@@ -134,13 +135,13 @@ class Project:
         return pages
 
     # ------------------------------------------------------------- notebooks
-    def read_notebook(self, path: Path):
+    def read_notebook(self, path: Path) -> Any:
         """The page as an unexecuted notebook (``None``: not a notebook)."""
         import nbformat
 
         text = path.read_text(encoding="utf8")
         if path.suffix == ".ipynb":
-            return nbformat.reads(text, as_version=4)
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         from myst_nb.core.read import (is_myst_markdown_notebook,
                                        read_myst_markdown_notebook)
 
@@ -150,7 +151,7 @@ class Project:
             text, config=self.md_config(), add_source_map=True,
             path=str(path))
 
-    def md_config(self):
+    def md_config(self) -> Any:
         from myst_parser.config.main import MdParserConfig
 
         parse = self.config.get("parse") or {}
@@ -186,11 +187,11 @@ def declared_inputs(value: object, source: str) -> list[str]:
     return sorted(set(found))
 
 
-def code_hash(nb) -> str:
+def code_hash(nb: Any) -> str:
     """The hash jupyter-cache (and so MyST-NB) files the page under."""
     from jupyter_cache.cache.main import JupyterCacheBase
 
-    return JupyterCacheBase.create_hashed_notebook(None, nb)[1]
+    return str(JupyterCacheBase.create_hashed_notebook(None, nb)[1])
 
 
 class SourceIndex:
@@ -205,7 +206,7 @@ class SourceIndex:
         self.key = json.dumps([self.VERSION, project.config.get("parse"),
                                project.execute_settings], sort_keys=True,
                               default=str)
-        self.entries: dict[str, dict] = {}
+        self.entries: dict[str, JSON] = {}
         self.changed = False
         try:
             data = json.loads(path.read_text())
@@ -214,14 +215,15 @@ class SourceIndex:
         except (OSError, ValueError, KeyError):
             pass
 
-    def get(self, project: Project, path: Path) -> dict | None:
+    def get(self, project: Project, path: Path) -> JSON | None:
         checked = time.time_ns()
         st = path.stat()
         key = path.relative_to(project.root).as_posix()
         stat = [st.st_size, st.st_mtime_ns]
         entry = self.entries.get(key)
         if entry is not None and entry["stat"] == stat:
-            return entry["page"]
+            found: JSON | None = entry["page"]
+            return found
         # A file modified within the racy window of this read may change
         # again without changing its stat: its entry is never trusted.
         trusted = not racy(st.st_mtime_ns, checked)

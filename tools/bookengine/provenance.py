@@ -27,14 +27,33 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
+#: A JSON object, as records, environments and settings are stored.
+JSON = dict[str, Any]
+
 #: Environment-variable families that can change what a cell computes
-#: (JAX/XLA/Keras/CUDA/OpenMP/BLAS/Matplotlib/Python settings, dlpy's own).
-#: A config file they point to (``KERAS_HOME``'s keras.json, a
-#: ``matplotlibrc``) is recorded as a file the kernel read.
+#: (JAX/XLA/Keras/CUDA/OpenMP/BLAS/Matplotlib/Python settings), and those a
+#: book adds (``watched_env_prefixes`` in ``[tool.bookengine]``, e.g. its
+#: package's own). A config file they point to (``KERAS_HOME``'s
+#: keras.json, a ``matplotlibrc``) is recorded as a file the kernel read.
 WATCHED_ENV_PREFIXES = (
     "JAX_", "XLA_", "KERAS_", "NVIDIA_", "CUDA_", "OMP_", "MKL_",
-    "OPENBLAS_", "MPL", "MATPLOTLIB", "PYTHON", "DLPY_",
+    "OPENBLAS_", "MPL", "MATPLOTLIB", "PYTHON",
 )
+
+
+def book_settings(root: Path) -> dict[str, Any]:
+    """``[tool.bookengine]`` of the book's ``pyproject.toml`` (empty if it
+    has none). Read wherever pages execute (a Dask worker, a GPU box), from
+    that machine's checkout."""
+    import tomllib
+
+    path = Path(root) / "pyproject.toml"
+    try:
+        with path.open("rb") as f:
+            found = tomllib.load(f).get("tool", {}).get("bookengine", {})
+    except FileNotFoundError:
+        return {}
+    return dict(found)
 
 #: Variables the engine assigns per page (which GPU, CPU-only pages on a GPU
 #: machine); the device they lead to is recorded instead.
@@ -137,11 +156,11 @@ class FileState:
             else sha256_file(path)
         return cls(digest, st.st_size, st.st_mtime_ns, checked, kind)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "FileState":
+    def from_json(cls, data: JSON) -> "FileState":
         return cls(data.get("sha256"), data.get("size", -1),
                    data.get("mtime_ns", -1), data.get("checked_ns", -1),
                    data.get("kind", "content"))
@@ -225,21 +244,22 @@ def distributions() -> dict[str, str]:
 
 def watched_variables(env: dict[str, str], root: Path) -> dict[str, str]:
     """The environment variables of the watched families (root-relative)."""
+    prefixes = (*WATCHED_ENV_PREFIXES,
+                *book_settings(root).get("watched_env_prefixes", []))
     return {k: v.replace(str(root), "{root}")
             for k, v in sorted(env.items())
-            if k.startswith(WATCHED_ENV_PREFIXES)
-            and k not in ASSIGNED_PER_PAGE}
+            if k.startswith(prefixes) and k not in ASSIGNED_PER_PAGE}
 
 
 def environment(env: dict[str, str], root: Path,
-                dists: dict[str, str] | None = None) -> dict:
+                dists: dict[str, str] | None = None) -> JSON:
     """The environment a kernel runs in, as recorded with each page."""
     return {"python": interpreter(),
             "distributions": distributions() if dists is None else dists,
             "variables": watched_variables(env, root)}
 
 
-def environment_changes(old: dict, new: dict, limit: int = 3) -> list[str]:
+def environment_changes(old: JSON, new: JSON, limit: int = 3) -> list[str]:
     """What differs between two recorded environments, in words."""
     changes = []
     if old.get("python") != new.get("python"):
@@ -272,23 +292,23 @@ class Record:
     files: dict[str, FileState]    # modules imported and files read
     environment: str               # hash of the environment record
     device: str                    # "CPU" or the GPU's name
-    run: dict                      # host, worker, started, seconds
-    settings: dict = dataclasses.field(default_factory=dict)  # allow_errors
-    cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
-    origin: dict | None = None     # set when imported from a bundle
+    run: JSON                      # host, worker, started, seconds
+    settings: JSON = dataclasses.field(default_factory=dict)  # allow_errors
+    cache: JSON = dataclasses.field(default_factory=dict)  # pk, hashkey...
+    origin: JSON | None = None     # set when imported from a bundle
     version: int = 0               # RECORD_VERSION of the engine that ran it
     # What the page did that the engine cannot observe (a subprocess, a
     # database, a connection) and the inputs its front matter declares.
     unobserved: list[str] = dataclasses.field(default_factory=list)
     declared: list[str] = dataclasses.field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         data = dataclasses.asdict(self)
         data["files"] = {k: v.to_json() for k, v in self.files.items()}
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Record":
+    def from_json(cls, data: JSON) -> "Record":
         data = dict(data)
         data["files"] = {k: FileState.from_json(v)
                          for k, v in data["files"].items()}
@@ -308,9 +328,9 @@ class Current:
     root: Path
     code: dict[str, str]                 # page -> code hash now
     environment: str                     # hash of the environment now
-    environments: dict[str, dict]        # hash -> environment (for diffs)
+    environments: dict[str, JSON]        # hash -> environment (for diffs)
     devices: dict[str, str | None]       # page -> device it would get
-    settings: dict = dataclasses.field(default_factory=dict)
+    settings: JSON = dataclasses.field(default_factory=dict)
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
     declared: dict[str, list[str]] = dataclasses.field(

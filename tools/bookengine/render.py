@@ -38,9 +38,10 @@ from pathlib import Path
 from typing import Callable
 
 from .files import write_atomic
+from .kernel import python_path
 from .problems import Problem
 from .project import Project, git_commit
-from .provenance import Record, racy, sha256_file, sha256_json
+from .provenance import JSON, Record, racy, sha256_file, sha256_json
 from .publish import publish
 from .store import Store
 
@@ -101,7 +102,7 @@ class Renderer:
                 path, st.st_size, st.st_mtime_ns)
         return stats
 
-    def stamps(self, fmt: str, environment: str, commit: dict
+    def stamps(self, fmt: str, environment: str, commit: JSON
                ) -> tuple[str, str, list[str]]:
         """What ``fmt`` reads, hashed twice: as the last saved stamp was
         computed (to compare with it), and as it is saved now; and the
@@ -146,7 +147,7 @@ class Renderer:
         return state.get("stamp") == stamp and all(
             path.exists() for path in published)
 
-    def save_state(self, fmt: str, **values) -> None:
+    def save_state(self, fmt: str, **values: object) -> None:
         self.state.setdefault(fmt, {}).update(values)
         write_atomic(self.state_path, json.dumps(self.state, indent=1))
 
@@ -198,9 +199,9 @@ class Renderer:
                                      sourcedir=root)
         overrides["extensions"] = [*config["extensions"],
                                    "bookengine.sphinx_ext"]
-        src = str(root / "src")
-        if src not in sys.path:
-            sys.path.insert(0, src)
+        for folder in reversed(python_path(root)):  # as the kernels had it
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
         log_path = self.work / f"{fmt}-build.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w") as out, contextlib.redirect_stdout(out), \

@@ -29,6 +29,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .provenance import JSON
 from . import ENGINE_HASH, provenance
 from .kernel import (Failure, Result, Task, base_environment, execute_page,
                      gpu_names)
@@ -69,7 +70,7 @@ def run_local(tasks: list[Task], jobs: int,
     free = list(gpus)
     pending = list(tasks)
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        running: dict[cf.Future, Task] = {}
+        running: dict[cf.Future[Result], Task] = {}
         while pending or running:
             index = 0
             while len(running) < jobs and index < len(pending):
@@ -124,7 +125,7 @@ def git_tracked(base: Path, sources: list[str]) -> list[str] | None:
 
 
 def worker_identity(root: str, sources: list[str],
-                    dask_worker: object = None) -> dict:
+                    dask_worker: object = None) -> JSON:
     """What must match between the engine and a worker: the interpreter,
     every installed distribution, the watched environment variables, the
     engine's code and the project's sources (``[tool.bookengine]
@@ -158,7 +159,7 @@ def worker_identity(root: str, sources: list[str],
             "variables": variables, "engine": ENGINE_HASH, "files": files}
 
 
-def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
+def identity_differences(mine: JSON, theirs: JSON, limit: int = 4) -> list[str]:
     """What differs between two identities, in words."""
     found = []
     if mine["python"] != theirs.get("python"):

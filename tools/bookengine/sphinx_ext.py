@@ -29,8 +29,10 @@ from typing import Any, Iterator
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.environment import BuildEnvironment
 from sphinx.util import logging as sphinx_logging
 
+from .provenance import JSON
 from . import sphinx_patches as patches
 from .build_record import BuildRecord
 from .sphinx_patches import NotExecuted
@@ -41,11 +43,12 @@ __all__ = ["NotExecuted", "WarningLog", "collecting", "plan", "setup"]
 def plan(app: Sphinx) -> dict[str, Any]:
     """The render stage's plan for this build (outputs, pages to re-read,
     the build record's path)."""
-    if not hasattr(app, "_bookengine_plan"):
+    found: JSON | None = getattr(app, "_bookengine_plan", None)
+    if found is None:
         path = app.config.bookengine_plan
-        app._bookengine_plan = json.loads(Path(path).read_text()) \
-            if path else {"outputs": {}, "reread": []}
-    found: dict[str, Any] = app._bookengine_plan
+        found = json.loads(Path(path).read_text()) if path \
+            else {"outputs": {}, "reread": []}
+        setattr(app, "_bookengine_plan", found)
     return found
 
 
@@ -96,7 +99,7 @@ def attach_collector(app: Sphinx) -> None:
     if _active is not None:
         handler = _Collector(app, _active)
         logging.getLogger(sphinx_logging.NAMESPACE).addHandler(handler)
-        app._bookengine_handler = handler
+        setattr(app, "_bookengine_handler", handler)
 
 
 class _Collector(sphinx_logging.WarningStreamHandler):
@@ -146,7 +149,7 @@ class _Collector(sphinx_logging.WarningStreamHandler):
         try:
             entry["docname"] = self._docname(record)
             sphinx_logging.WarningLogRecordTranslator(self.app).filter(
-                record)  # location -> "path:line"
+                record)  # type: ignore[arg-type] # location -> "path:line"
             entry.update(type=getattr(record, "type", None),
                          subtype=getattr(record, "subtype", None),
                          location=getattr(record, "location", None))
@@ -166,13 +169,15 @@ def _stop_collecting(app: Sphinx, exception: BaseException | None) -> None:
 # --------------------------------------------------------------------------
 
 
-def _state(env, name: str) -> dict:
+def _state(env: BuildEnvironment, name: str) -> JSON:
     if not hasattr(env, name):
         setattr(env, name, {})
-    return getattr(env, name)
+    found: JSON = getattr(env, name)
+    return found
 
 
-def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+def _outdated(app: Sphinx, env: BuildEnvironment, added: set[str],
+              changed: set[str], removed: set[str]) -> list[str]:
     the_plan = plan(app)
     seen = _state(env, "bookengine_outputs")
     found = env.found_docs
@@ -188,7 +193,7 @@ def _outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
     return sorted(reread - set(added) - set(changed))
 
 
-def _note_read(app: Sphinx, doctree) -> None:
+def _note_read(app: Sphinx, doctree: nodes.document) -> None:
     """After a page is read: which outputs it was read with, and which
     pages it glues values from."""
     from myst_nb.ext.glue.utils import PendingGlueReference
@@ -200,16 +205,16 @@ def _note_read(app: Sphinx, doctree) -> None:
     _state(env, "bookengine_glue_from")[env.docname] = sorted(sources)
 
 
-def _purge(app: Sphinx, env, docname: str) -> None:
+def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
     for name in ("bookengine_outputs", "bookengine_glue_from"):
         _state(env, name).pop(docname, None)
 
 
-def _write_everything(app: Sphinx, env) -> list[str]:
+def _write_everything(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return sorted(env.found_docs)
 
 
-def setup(app: Sphinx) -> dict:
+def setup(app: Sphinx) -> JSON:
     # rebuild="" : the plan's path never invalidates the environment.
     app.add_config_value("bookengine_plan", "", "")
     patches.apply_all()

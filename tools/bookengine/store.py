@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shutil
 import sqlite3
 import uuid
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .files import locked, write_atomic
-from .provenance import RECORD_VERSION, FileState, Record, sha256_json
+from .provenance import JSON, RECORD_VERSION, FileState, Record, sha256_json
 
 __all__ = ["Store", "write_atomic"]
 
@@ -35,7 +36,9 @@ __all__ = ["Store", "write_atomic"]
 class Store:
     """The executed pages of one book root."""
 
-    def __init__(self, path: Path, log: Callable[[str], None] = print):
+    def __init__(self, path: Path,
+                 log: Callable[[str], None] = logging.getLogger(
+                     "bookengine").info):
         self.path = path
         self.log = log
         self.cache_dir = path / "jupyter_cache"
@@ -109,14 +112,15 @@ class Store:
                      json.dumps(record.to_json(), indent=1, sort_keys=True))
         self.records()[record.page] = record
 
-    def environment(self, digest: str) -> dict:
+    def environment(self, digest: str) -> JSON:
         try:
-            return json.loads(
+            found: JSON = json.loads(
                 (self.environments_dir / f"{digest}.json").read_text())
+            return found
         except (OSError, ValueError):
             return {}
 
-    def save_environment(self, environment: dict) -> str:
+    def save_environment(self, environment: JSON) -> str:
         digest = sha256_json(environment)
         path = self.environments_dir / f"{digest}.json"
         if not path.exists():
@@ -153,7 +157,8 @@ class Store:
             return
         kept: set[int] = set()
         for page, record in list(self.records().items()):
-            pk, hashkey = record.cache.get("pk"), record.cache.get("hashkey")
+            pk, hashkey = record.cache.get("pk", -1), record.cache.get(
+                "hashkey")
             path = self.notebook_path(str(hashkey))
             if rows.get(pk) != hashkey or not path.exists() or \
                     path.stat().st_size != record.cache.get("size"):
@@ -182,8 +187,8 @@ class Store:
                           ignore_errors=True)
 
     def put(self, page: str, source: str, notebook_json: str,
-            files: dict[str, dict], environment: dict, device: str,
-            run: dict, settings: dict, origin: dict | None = None,
+            files: dict[str, JSON], environment: JSON, device: str,
+            run: JSON, settings: JSON, origin: JSON | None = None,
             version: int = RECORD_VERSION,
             unobserved: list[str] | None = None,
             declared: list[str] | None = None) -> Record:
@@ -192,7 +197,7 @@ class Store:
         from jupyter_cache import get_cache
         from jupyter_cache.base import CacheBundleIn
 
-        nb = nbformat.reads(notebook_json, as_version=4)
+        nb = nbformat.reads(notebook_json, as_version=4)  # type: ignore[no-untyped-call]
         cache = get_cache(str(self.cache_dir))
         entry = cache.cache_notebook_bundle(
             CacheBundleIn(nb, source,
