@@ -60,14 +60,18 @@ def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
                   environments: dict[str, JSON]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tarfile.open(tmp, "w:gz") as tar:
-        _add(tar, "bundle.json", json.dumps({
-            "format": BUNDLE_FORMAT, "created": _now(),
-            "host": socket.gethostname(), "pages": pages,
-            "environments": environments}, indent=1))
-        for page, text in notebooks.items():
-            _add(tar, f"notebooks/{page}.ipynb", text)
-    os.replace(tmp, path)
+    try:
+        with tarfile.open(tmp, "w:gz") as tar:
+            _add(tar, "bundle.json", json.dumps({
+                "format": BUNDLE_FORMAT, "created": _now(),
+                "host": socket.gethostname(), "pages": pages,
+                "environments": environments}, indent=1))
+            for page, text in notebooks.items():
+                _add(tar, f"notebooks/{page}.ipynb", text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _read(path: Path, member: str, fmt: str) -> tuple[JSON, tarfile.TarFile]:

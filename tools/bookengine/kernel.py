@@ -435,6 +435,8 @@ def _inputs(data: JSON, root: Path, ignored: list[str],
         if not provenance.is_recorded_input(path, ignored):
             continue
         exists_only = opened.get(path) == "stat" and os.path.isdir(path)
+        if exists_only and root.is_relative_to(os.path.realpath(path)):
+            continue  # a folder above the project (Path.resolve stats it)
         state = provenance.FileState.of(
             Path(path), kind="exists" if exists_only else None)
         name = provenance.record_path(Path(os.path.realpath(path)), root)

@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from .files import write_atomic
 from .provenance import JSON, racy
 
 SUFFIXES = (".md", ".ipynb")
@@ -246,11 +247,8 @@ class SourceIndex:
     def save(self) -> None:
         if not self.changed:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": self.key,
-                                   "entries": self.entries}))
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"key": self.key,
+                                            "entries": self.entries}))
 
 
 def git_commit(root: Path) -> dict[str, object]:
