@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib.metadata import entry_points
 
 import pybtex.plugin
+import pytest
 from sphinx import highlighting
 from sphinx.highlighting import PygmentsBridge
 
@@ -53,3 +54,20 @@ def test_bibtex_plugins_are_looked_up_once(monkeypatch) -> None:
     (expected,) = entry_points(group="pybtex.style.formatting", name="plain")
     assert found == [expected.load()] * 3
     assert scans == [{"group": "pybtex.style.formatting", "name": "plain"}]
+
+
+def test_a_warning_that_cannot_be_written_is_still_reported(tmp_path) -> None:
+    from bookengine.sphinx_ext import WarningLog
+
+    log = WarningLog(str(tmp_path / "no-such-folder" / "warnings.jsonl"))
+    entry = {"message": "undefined label: 'sec-x'", "docname": "book/a"}
+    log.add(entry)
+    assert log.entries == [entry]
+    assert log.write_errors and "No such file" in log.write_errors[0]
+
+
+def test_a_patch_refuses_an_untested_version(monkeypatch) -> None:
+    monkeypatch.setitem(sphinx_patches.TESTED, "sphinx", ("0.1",))
+    with pytest.raises(sphinx_patches.UntestedVersion,
+                       match="written for version"):
+        sphinx_patches.memoize_numref_targets()
