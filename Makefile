@@ -14,18 +14,29 @@ STAMP  := $(VENV)/.installed
 
 # The build engine (tools/bookengine). JOBS=N pages execute at once (default:
 # the CPU cores); SCHEDULER=tcp://host:8786 executes on a Dask cluster.
-BOOK   := $(PY) tools/book
+BOOK   = $(PY) tools/book $(if $(NUMERICS),--numerics $(NUMERICS))
 JOBS      ?=
 SCHEDULER ?=
+# NUMERICS=tf32: every kernel rounds float32 matrix products as an NVIDIA GPU
+# does by default (own store and site: _build/numerics-tf32).
+NUMERICS  ?=
+OUTDIR     = $(if $(NUMERICS),_build/numerics-$(NUMERICS),_build)
 BUNDLE    ?= _build/book-bundle.tar.gz
-ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+# GPU_SLOTS=N pages share one GPU; RETRY_HERE=1 executes here the pages whose
+# failure on another machine was imported (otherwise they fail the build).
+GPU_SLOTS  ?=
+RETRY_HERE ?=
+ENGINE_OPTS = $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+  $(if $(GPU_SLOTS),--gpu-slots $(GPU_SLOTS)) $(if $(RETRY_HERE),--retry-failed-here)
 
 .PHONY: help venv npm system-deps tex browser book html test bench bench-build \
         status export import lock clean
 
 help:
 	@echo "make book    set up everything, execute what changed, write _build/html and the PDF"
-	@echo "             (JOBS=N pages at once; SCHEDULER=tcp://host:8786 executes on a Dask cluster)"
+	@echo "             (JOBS=N pages at once; SCHEDULER=tcp://host:8786 executes on a Dask cluster;"
+	@echo "             NUMERICS=tf32 rounds matrix products as a GPU does, into _build/numerics-tf32;"
+	@echo "             GPU_SLOTS=N pages per GPU; RETRY_HERE=1 runs here pages that failed elsewhere)"
 	@echo "make test    set up everything, run the whole test suite (builds a test book, checks the site)"
 	@echo "make npm     install the pinned npm packages (hover previews, accessibility audit)"
 	@echo "make status  every executed page: fresh, or stale and why"
@@ -72,7 +83,7 @@ browser:
 # --- The book ---------------------------------------------------------------
 book: venv npm tex
 	@$(BOOK) build --formats html,pdf $(ENGINE_OPTS)
-	@echo "Website: _build/html/index.html    PDFs: _build/latex/" \
+	@echo "Website: $(OUTDIR)/html/index.html    PDFs: $(OUTDIR)/latex/" \
 	  "(dlpy-book.pdf, the whole book, and one per chapter)"
 
 html: venv npm

@@ -2,7 +2,7 @@
 
 JAX runs in float64 here (``jax.enable_x64``) so that its forward values
 are bit-for-bit those of the float64 ``Value`` graph: both take the same
-branch of ``abs`` and the gradients agree to rounding.
+branch of ``abs`` and ``relu`` and the gradients agree to rounding.
 """
 
 import operator
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlpy.autodiff import Edge, Value, chapter_example, dense_relu_backward
+from dlpy.autodiff import Edge, Value, dense_relu_backward, rain_example
 
 
 def jax_grads(f, *args):
@@ -33,64 +33,81 @@ def value_grads(f, *args):
     return output.data, [v.grad for v in inputs]
 
 
-# --- The chapter's example (2.4.4) ---------------------------------------
+# --- The section's example (2.4.4): a relu unit forecasting rain ---------
 
 
-def chapter_loss(x, w, b, y_true):
-    return abs(y_true - (x * w + b))
+def rain_loss(h, p, w_h, w_p, b, y_true):
+    return (jax.nn.relu(w_h * h + w_p * p + b) - y_true) ** 2
 
 
-def test_chapter_example_forward_values():
-    nodes = chapter_example()
-    values = {name: node.data for name, node in nodes.items()}
-    assert values == {"x": 2.0, "w": 3.0, "b": 1.0, "y_true": 4.0,
-                      "x1": 6.0, "x2": 7.0, "loss": 3.0}
+RAIN_INPUTS = ("h", "p", "w_h", "w_p", "b", "y_true")
+
+
+def test_rain_example_forward_values_match_jax():
+    nodes = rain_example()
     assert all(node.label == name for name, node in nodes.items())
+    args = [nodes[name].data for name in RAIN_INPUTS]
+    with jax.enable_x64(True):
+        expected = float(rain_loss(*map(jnp.float64, args)))
+    assert nodes["loss"].data == pytest.approx(expected, rel=1e-15)
+    assert nodes["z"].data > 0  # the relu passes: the example's point
 
 
-def test_chapter_example_gradients_match_jax():
-    nodes = chapter_example()
-    names = ("x", "w", "b", "y_true")
-    expected = jax_grads(chapter_loss, 2.0, 3.0, 1.0, 4.0)
-    assert [nodes[name].grad for name in names] == pytest.approx(expected)
-    # And the numbers the chapter states.
-    assert (nodes["w"].grad, nodes["b"].grad, nodes["x"].grad) == (2, 1, 3)
+def test_rain_example_gradients_match_jax():
+    nodes = rain_example()
+    args = [nodes[name].data for name in RAIN_INPUTS]
+    expected = jax_grads(rain_loss, *args)
+    assert [nodes[name].grad for name in RAIN_INPUTS] == pytest.approx(
+        expected, rel=1e-15)
 
 
-def test_chapter_example_intermediate_gradients_match_jax():
-    nodes = chapter_example()
-    d_x1, d_b = jax_grads(lambda x1, b: abs(4.0 - (x1 + b)), 6.0, 1.0)
-    (d_x2,) = jax_grads(lambda x2: abs(4.0 - x2), 7.0)
-    assert nodes["x1"].grad == pytest.approx(d_x1)
-    assert nodes["x2"].grad == pytest.approx(d_x2)
+def test_rain_example_intermediate_gradients_match_jax():
+    nodes = rain_example()
+    y_true = nodes["y_true"].data
+    (d_z,) = jax_grads(lambda z: (jax.nn.relu(z) - y_true) ** 2,
+                       nodes["z"].data)
+    (d_err,) = jax_grads(lambda e: e * e, nodes["err"].data)
+    assert nodes["z"].grad == pytest.approx(d_z)
+    assert nodes["y_pred"].grad == pytest.approx(d_z)  # the relu passes
+    assert nodes["err"].grad == pytest.approx(d_err)
     assert nodes["loss"].grad == 1.0
 
 
-def test_chapter_example_edges_carry_hand_computed_local_gradients():
-    loss = chapter_example()["loss"]
-    edges = {(e.parent.label or e.parent.op, e.child.label or e.child.op):
-             e.local_grad for e in loss.edges()}
-    assert edges == {
-        ("x", "x1"): 3.0,  # d(x * w)/dx = w
-        ("w", "x1"): 2.0,  # d(x * w)/dw = x
-        ("x1", "x2"): 1.0,
-        ("b", "x2"): 1.0,
-        ("y_true", "-"): 1.0,
-        ("x2", "-"): -1.0,
-        ("-", "loss"): -1.0,  # abs at -3 has slope -1
-    }
+def test_rain_example_edges_carry_hand_computed_local_gradients():
+    nodes = rain_example()
+    loss = nodes["loss"]
+    h, p, w_h, w_p = (nodes[k].data for k in ("h", "p", "w_h", "w_p"))
+    err = nodes["err"].data
+    edges = [(e.parent.label or e.parent.op, e.child.label or e.child.op,
+              e.local_grad) for e in loss.edges()]
+    assert sorted(edges) == sorted([
+        ("w_h", "*", h), ("h", "*", w_h),  # d(a * b)/da = b
+        ("w_p", "*", p), ("p", "*", w_p),
+        ("*", "+", 1.0), ("*", "+", 1.0),  # the sum of the two products
+        ("+", "z", 1.0), ("b", "z", 1.0),
+        ("z", "y_pred", 1.0),  # relu at z > 0
+        ("y_pred", "err", 1.0), ("y_true", "err", -1.0),
+        ("err", "loss", err), ("err", "loss", err),  # two edges, e * e
+    ])
     assert all(isinstance(e, Edge) for e in loss.edges())
 
 
 def test_topological_order_puts_parents_first():
-    loss = chapter_example()["loss"]
+    loss = rain_example()["loss"]
     order = loss.topological_order()
     assert order[-1] is loss
-    assert len({id(v) for v in order}) == len(order) == 8
+    assert len({id(v) for v in order}) == len(order) == 13
     position = {id(v): i for i, v in enumerate(order)}
     for edge in loss.edges():
         assert position[id(edge.parent)] < position[id(edge.child)]
-    assert {v.label for v in order if not v.op} == {"x", "w", "b", "y_true"}
+    assert {v.label for v in order if not v.op} == set(RAIN_INPUTS)
+
+
+@pytest.mark.parametrize("x", [-1.0, -0.0, 0.0, 2.0])
+def test_relu_derivative_convention_matches_jax(x):
+    data, (grad,) = value_grads(lambda v: v.relu(), x)
+    assert data == max(x, 0.0)
+    assert grad == jax_grads(jax.nn.relu, x)[0]
 
 
 # --- Several paths, repeated backward ----------------------------------------
@@ -143,6 +160,7 @@ BINARY = ("+", "-", "*")
 def _extend(children):
     return (st.tuples(st.sampled_from(BINARY), children, children)
             | st.tuples(st.just("abs"), children)
+            | st.tuples(st.just("relu"), children)
             | st.tuples(st.just("neg"), children))
 
 
@@ -167,6 +185,11 @@ def evaluate(tree, env):
         return abs(args[0])
     if op == "neg":
         return -args[0]
+    if op == "relu":
+        arg = args[0]
+        if isinstance(arg, Value):
+            return arg.relu()
+        return max(arg, 0.0) if isinstance(arg, float) else jax.nn.relu(arg)
     left, right = args
     return {"+": left + right, "-": left - right, "*": left * right}[op]
 

@@ -43,7 +43,8 @@ def test_rotate_the_square_a_quarter_turn():
 
 def test_rotation_matrix_by_hand():
     c, s = math.cos(0.3), math.sin(0.3)
-    close(geometry.rotation_matrix(0.3), [[c, -s], [s, c]])
+    # Points are rows: row k of the matrix is the image of unit vector k.
+    close(geometry.rotation_matrix(0.3), [[c, s], [-s, c]])
     close(geometry.rotation_matrix(0), np.eye(2))
 
 
@@ -51,14 +52,14 @@ def test_scale_by_hand():
     close(geometry.scale(SQUARE, [2, 3]), [[0, 0], [2, 0], [2, 3], [0, 3]])
 
 
-def test_linear_applies_matrix_times_point():
-    shear = [[1, 1], [0, 1]]  # (x, y) -> (x + y, y)
+def test_linear_applies_point_times_matrix():
+    shear = [[1, 0], [1, 1]]  # (x, y) -> (x + y, y)
     close(geometry.linear(SQUARE, shear), [[0, 0], [1, 0], [2, 1], [1, 1]])
 
 
 def test_affine_by_hand():
-    close(geometry.affine([[1, 2]], [[0, -1], [1, 0]], [10, 20]),
-          [[8, 21]])  # (0*1 - 1*2 + 10, 1*1 + 0*2 + 20)
+    close(geometry.affine([[1, 2]], [[0, 1], [-1, 0]], [10, 20]),
+          [[8, 21]])  # (1*0 - 2*1 + 10, 1*1 + 2*0 + 20)
 
 
 def test_relu_by_hand():
@@ -111,15 +112,16 @@ def test_compose_affine_equals_applying_both(points, W1, b1, W2, b2):
 @given(points=hnp.arrays(np.float64, (3, 2), elements=NUMBERS),
        matrix=matrices())
 def test_linear_matches_a_loop_over_points(points, matrix):
-    expected = np.array([matrix @ p for p in points]).reshape(-1, 2)
+    expected = np.array([[p[0] * matrix[0, j] + p[1] * matrix[1, j]
+                          for j in range(2)] for p in points]).reshape(-1, 2)
     close(geometry.linear(points, matrix), expected)
 
 
 def test_compose_affine_by_hand():
     # Rotate a quarter turn, shift right by 1, then double and shift up.
-    W, b = geometry.compose_affine([[0, -1], [1, 0]], [1, 0],
+    W, b = geometry.compose_affine([[0, 1], [-1, 0]], [1, 0],
                                    [[2, 0], [0, 2]], [0, 1])
-    close(W, [[0, -2], [2, 0]])
+    close(W, [[0, 2], [-2, 0]])
     close(b, [2, 1])
 
 

@@ -129,10 +129,33 @@ def test_naive_maximum_matches_numpy(pair):
 
 
 def test_naive_maximum_on_the_chapter_shapes():
+    # The chapter's privacy mask: (clips, frames, height, width) uint8
+    # frames against one (height, width) mask.
     rng = np.random.default_rng(0)
-    x = rng.random((4, 3, 8, 10))  # the chapter uses (64, 3, 32, 10)
-    y = rng.random((8, 10))
-    assert_same(naive.naive_maximum(x, y), np.maximum(x, y))
+    clips = rng.integers(0, 256, size=(2, 3, 6, 8), dtype=np.uint8)
+    window = np.zeros((6, 8), dtype=np.uint8)
+    window[1:3, 4:7] = 255
+    assert_same(naive.naive_maximum(clips, window), np.maximum(clips, window))
+
+
+X23 = np.arange(6.0).reshape((2, 3)) - 2.5
+
+
+@pytest.mark.parametrize(("fn", "others"), [
+    (naive.naive_relu, ()),
+    (naive.naive_add, (np.ones((2, 3)),)),
+    (naive.naive_subtract, (np.ones((2, 3)),)),
+    (naive.naive_multiply, (np.ones((2, 3)),)),
+    (naive.naive_add_matrix_and_vector, (np.ones(3),)),
+    (naive.naive_matrix_vector_product, (np.ones(3),)),
+    (naive.naive_matrix_vector_product_via_dot, (np.ones(3),)),
+    (naive.naive_matrix_product, (np.ones((3, 2)),)),
+    (naive.naive_maximum, (np.zeros(3),)),
+])
+def test_results_are_new_arrays(fn, others):
+    result = fn(X23, *others)
+    for operand in (X23, *others):
+        assert not np.shares_memory(result, operand)
 
 
 # --- Tensor product (2.3.3) ------------------------------------------------

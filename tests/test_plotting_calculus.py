@@ -163,32 +163,12 @@ def test_plot_momentum_sweep_one_marker_per_run_by_outcome():
         "local", "global", "moving"]
 
 
-def test_plot_outcome_grid_colours_each_cell_by_its_outcome():
-    outcomes = [["a", "b", "b"], ["c", "a", "b"]]
-    fig = calculus.plot_outcome_grid([0.0, 0.5, 0.9], [0.1, 0.2], outcomes,
-                                     categories=["b", "a", "c"])
-    ax = fig.axes[0]
-    codes = ax.collections[0].get_array()
-    np.testing.assert_array_equal(codes, [[1, 0, 0], [2, 1, 0]])
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["b", "a", "c"]
-    # Cells are centred on the settings: the edges sit halfway between.
-    coords = ax.collections[0].get_coordinates()
-    np.testing.assert_allclose(coords[0, :, 0], [-0.25, 0.25, 0.7, 1.1])
-    np.testing.assert_allclose(coords[:, 0, 1], [0.05, 0.15, 0.25])
-
-
 BAD_INPUTS = [
     (calculus.plot_momentum_sweep,
      {"momenta": [0.1], "finals": [1.0], "outcomes": ["a"], "minima": {},
       "categories": ["b"]}, ValueError,
      "plot_momentum_sweep: every outcome must be one of categories. "
      "Received: outcomes not in categories: ['a']"),
-    (calculus.plot_outcome_grid,
-     {"x_values": [0], "y_values": [0], "outcomes": [["c"]],
-      "categories": ["a", "b"]}, ValueError,
-     "plot_outcome_grid: every outcome must be one of categories. "
-     "Received: outcomes not in categories: ['c']"),
 ]
 
 

@@ -1,30 +1,23 @@
 """Tests for dlpy.plotting.concepts, the chapter-1 figures.
 
 Each figure is checked for what it must show (axes, scatters with the right
-number of points, one panel per layer, boxes per stage), against counts and
-coordinates worked out by hand; bad input must raise with a clear message.
+points, one panel per representation, arrows from station to station),
+against counts and coordinates worked out by hand or with the math module;
+bad input must raise with a clear message.
 """
 
-import matplotlib
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Ellipse
+from matplotlib.patches import Ellipse
 
 from dlpy.plotting import concepts
-from dlpy.plotting.style import COLORS
 
 
 pytestmark = pytest.mark.usefixtures("close_figures")
-
-
-def _points_and_labels():
-    rng = np.random.default_rng(0)
-    points = rng.uniform(-1.0, 1.0, size=(50, 2))
-    labels = (points[:, 1] < points[:, 0]).astype(int)
-    return points, labels
 
 
 def _boxes(ax):
@@ -72,206 +65,104 @@ def test_rules_vs_learning_swaps_rules_and_answers():
     plt.close(fig)
 
 
-@pytest.mark.parametrize(
-    ("stage", "n_layers", "n_boxes", "must_have"),
-    [
-        # x, y_pred, and a layer and its weights per layer: 2 + 2 * n.
-        ("weights", 2, 6, {"x\n(inputs)", "y_pred\n(prediction)",
-                           "layer 2", "weights 2"}),
-        ("weights", 3, 8, {"layer 3", "weights 3"}),
-        # + y_true, the loss function and the loss value.
-        ("loss", 2, 9, {"y_true\n(correct answer)", "loss\nfunction",
-                        "loss value\n(one number)"}),
-        # + the optimizer.
-        ("optimizer", 2, 10, {"optimizer", "loss value\n(one number)"}),
-        ("optimizer", 1, 8, {"layer 1", "optimizer"}),
-    ],
-)
-def test_training_loop_stages_add_boxes(stage, n_layers, n_boxes,
-                                        must_have):
-    fig = concepts.plot_training_loop(stage, n_layers=n_layers)
+def _arrows(ax):
+    """(start, end) of each annotation arrow, in data coordinates."""
+    return [(np.array(a.xyann), np.array(a.xy)) for a in ax.texts
+            if getattr(a, "arrow_patch", None) is not None]
+
+
+def test_training_cycle_joins_each_station_to_the_next():
+    fig = concepts.plot_training_cycle()
     (ax,) = fig.axes
-    assert len(_boxes(ax)) == n_boxes
-    assert must_have <= _box_texts(ax)
-    assert f"layer {n_layers + 1}" not in _box_texts(ax)
+    boxes = _boxes(ax)
+    assert len(boxes) == len(concepts.TRAINING_CYCLE) + 1  # + the weights
+    assert set(concepts.TRAINING_CYCLE) | {"the weights"} <= _box_texts(ax)
+    centres = {}
+    for text in ax.texts:
+        if text.get_text() in concepts.TRAINING_CYCLE:
+            centres[text.get_text()] = np.array(text.get_position())
+    stations = [centres[name] for name in concepts.TRAINING_CYCLE]
+    arrows = _arrows(ax)
+    assert len(arrows) == len(stations)
+    # Each arrow starts nearest station i and ends nearest station i + 1,
+    # the last one closing the ring.
+    for i, (start, end) in enumerate(arrows):
+        nearest_start = np.argmin([np.linalg.norm(start - c)
+                                   for c in stations])
+        nearest_end = np.argmin([np.linalg.norm(end - c) for c in stations])
+        assert (nearest_start, nearest_end) == (i, (i + 1) % len(stations))
     plt.close(fig)
 
 
-def test_training_loop_stages_share_one_layout():
-    """Shown in turn, the three stages must line up: same size, same view."""
-    figures = [concepts.plot_training_loop(stage, n_layers=3)
-               for stage in concepts.TRAINING_LOOP_STAGES]
-    sizes = {tuple(fig.get_size_inches()) for fig in figures}
-    views = {(fig.axes[0].get_xlim(), fig.axes[0].get_ylim())
-             for fig in figures}
-    assert len(sizes) == 1 and len(views) == 1
-    for fig in figures:
-        plt.close(fig)
+def test_wind_views_show_degrees_and_compass_points():
+    degrees = np.array([0.0, 30.0, 90.0, 180.0, 270.0, 350.0])
+    labels = np.array([1, 1, 0, 0, 0, 1])
+    fig = concepts.plot_wind_views(degrees, labels, 315.5, 0.7)
+    line, circle = fig.axes
+    # One scatter per class, "other" first, on both panels.
+    other, north = circle.collections
+    expected = [(math.sin(math.radians(d)), math.cos(math.radians(d)))
+                for d in degrees]
+    np.testing.assert_allclose(north.get_offsets(),
+                               [expected[i] for i in (0, 1, 5)], atol=1e-12)
+    np.testing.assert_allclose(other.get_offsets(),
+                               [expected[i] for i in (2, 3, 4)], atol=1e-12)
+    np.testing.assert_allclose(line.collections[1].get_offsets()[:, 0],
+                               [0.0, 30.0, 350.0])
+    (vertical,) = [ln for ln in line.lines if ln.get_gid() == "threshold"]
+    (horizontal,) = [ln for ln in circle.lines
+                     if ln.get_gid() == "threshold"]
+    np.testing.assert_allclose(vertical.get_xdata(), [315.5, 315.5])
+    np.testing.assert_allclose(horizontal.get_ydata(), [0.7, 0.7])
+    legend = [t.get_text() for t in line.get_legend().get_texts()]
+    assert legend == ["other (3)", "northerly (3)"]
+    plt.close(fig)
 
 
-def test_training_loop_optimizer_feeds_every_weights_box():
-    """One green arrow from the optimizer rail ends under each weights box."""
-    fig = concepts.plot_training_loop("optimizer", n_layers=3)
+def test_threshold_search_one_panel_per_feature_best_marked():
+    searches = {"a": ([0.5, 1.5, 2.5], [0.6, 0.9, 0.7]),
+                "b": ([-1.0, 0.0], [1.0, 0.5])}
+    fig = concepts.plot_threshold_search(searches)
+    assert len(fig.axes) == 2
+    for ax, (name, (ts, scores)) in zip(fig.axes, searches.items()):
+        (curve,) = [ln for ln in ax.lines if ln.get_gid() != "best"]
+        (best,) = [ln for ln in ax.lines if ln.get_gid() == "best"]
+        np.testing.assert_allclose(curve.get_xydata(),
+                                   np.column_stack([ts, scores]))
+        k = max(range(len(scores)), key=scores.__getitem__)
+        np.testing.assert_allclose(best.get_xydata(), [[ts[k], scores[k]]])
+        assert ax.get_xlabel() == f"threshold on {name}"
+    plt.close(fig)
+
+
+def test_layer_maps_grid_of_scatters_coloured_by_label():
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1, 2, 1, 0, 2, 2])
+    maps = [[rng.normal(size=(7, 2)) for _ in range(3)] for _ in range(2)]
+    fig = concepts.plot_layer_maps(maps, labels, ["r0", "r1"],
+                                   ["c0", "c1", "c2"])
+    assert len(fig.axes) == 6
+    for index, ax in enumerate(fig.axes):
+        points = maps[index // 3][index % 3]
+        assert len(ax.collections) == 3  # one per class
+        for k, collection in enumerate(ax.collections):
+            np.testing.assert_allclose(collection.get_offsets(),
+                                       points[labels == k])
+        assert ax.get_title() == f"c{index % 3}"
+    assert fig.axes[3].get_ylabel() == "r1"
+    plt.close(fig)
+
+
+def test_step_losses_line_and_epoch_marks():
+    losses = np.linspace(2.3, 0.3, 10)
+    fig = concepts.plot_step_losses(losses, steps_per_epoch=4)
     (ax,) = fig.axes
-    weights = [p for p in _boxes(ax)
-               if any(t.get_text().startswith("weights")
-                      and p.contains_point(ax.transData.transform(
-                          t.get_position()))
-                      for t in ax.texts)]
-    assert len(weights) == 3
-    arrow_tips = [a.xy for a in ax.texts
-                  if hasattr(a, "arrow_patch") and a.arrow_patch is not None
-                  and a.arrow_patch.get_edgecolor()[:3]
-                  == matplotlib.colors.to_rgb(COLORS["positive"])]
-    for box in weights:
-        bbox = box.get_bbox()
-        centre = (bbox.x0 + bbox.x1) / 2
-        assert any(abs(x - centre) < 1e-9 and y <= bbox.y0 + 0.05
-                   for x, y in arrow_tips), box
-    plt.close(fig)
-
-
-def test_points_one_scatter_per_class_with_right_points():
-    points, labels = _points_and_labels()
-    fig = concepts.plot_points(points, labels, title="Raw data")
-    (ax,) = fig.axes
-    assert len(ax.collections) == 2
-    for index, collection in enumerate(ax.collections):
-        np.testing.assert_allclose(collection.get_offsets(),
-                                   points[labels == index])
-    assert ax.get_title() == "Raw data"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == [f"white ({np.sum(labels == 0)})",
-                      f"black ({np.sum(labels == 1)})"]
-    plt.close(fig)
-
-
-def test_points_three_classes():
-    points = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
-    fig = concepts.plot_points(points, [0, 1, 2, 2],
-                               class_names=("a", "b", "c"))
-    sizes = [len(c.get_offsets()) for c in fig.axes[0].collections]
-    assert sizes == [1, 1, 2]
-    plt.close(fig)
-
-
-def test_coordinate_change_panels_show_raw_and_transformed_points():
-    points, labels = _points_and_labels()
-    theta = np.pi / 4
-    rotation = np.array([[np.cos(theta), -np.sin(theta)],
-                         [np.sin(theta), np.cos(theta)]])
-
-    def transform(p):
-        return p @ rotation.T
-
-    fig = concepts.plot_coordinate_change(points, labels, transform)
-    assert len(fig.axes) == 3
-    raw, middle, new = fig.axes
-    np.testing.assert_allclose(raw.collections[1].get_offsets(),
-                               points[labels == 1])
-    # Panel 3 shows the rotated points; the black ones all have new x > 0
-    # because the classes were split by the line y = x.
-    black = np.asarray(new.collections[-1].get_offsets())
-    np.testing.assert_allclose(black, transform(points[labels == 1]))
-    assert np.all(black[:, 0] > 0)
-    # Panel 2 traces both new axes: two contour sets over the scatters.
-    assert len(middle.collections) >= 4
-    plt.close(fig)
-
-
-def test_coordinate_change_new_axes_lie_where_expected():
-    # A rotation by 90 degrees: new x = -y, new y = x. The new x axis
-    # (new y == 0) is the old line x = 0; the new y axis is y = 0.
-    points = np.array([[0.5, 0.5], [-0.5, -0.5]])
-
-    def transform(p):
-        return np.column_stack([-p[:, 1], p[:, 0]])
-
-    fig = concepts.plot_coordinate_change(points, [0, 1], transform,
-                                          grid_size=41)
-    middle = fig.axes[1]
-    contours = middle.collections[2:]
-    new_x_axis = np.vstack([path.vertices
-                            for path in contours[0].get_paths()])
-    new_y_axis = np.vstack([path.vertices
-                            for path in contours[1].get_paths()])
-    np.testing.assert_allclose(new_x_axis[:, 0], 0.0, atol=1e-9)
-    np.testing.assert_allclose(new_y_axis[:, 1], 0.0, atol=1e-9)
-    plt.close(fig)
-
-
-def test_hypothesis_search_marks_the_best_candidate():
-    angles = np.array([0.0, 45.0, 90.0])
-    scores = np.array([0.5, 1.0, 0.5])
-    fig = concepts.plot_hypothesis_search(angles, scores)
-    curve, best = fig.axes[0].lines
+    (curve,) = [ln for ln in ax.lines if ln.get_gid() != "epoch"]
     np.testing.assert_allclose(curve.get_xydata(),
-                               np.column_stack([angles, scores]))
-    np.testing.assert_allclose(best.get_xydata(), [[45.0, 1.0]])
-    plt.close(fig)
-
-
-def test_network_diagram_draws_capped_columns_and_all_edges():
-    fig = concepts.plot_network_diagram([784, 64, 32, 10], max_units=10)
-    (ax,) = fig.axes
-    circles = [p for p in ax.patches if isinstance(p, Circle)]
-    assert len(circles) == 40  # 10 units drawn per column
-    edges = [c for c in ax.collections if isinstance(c, LineCollection)]
-    assert [len(c.get_segments()) for c in edges] == [100, 100, 100]
-    texts = _box_texts(ax)
-    assert "Input\n784 values" in texts
-    assert "Layer 2\n32 units" in texts
-    assert "Output\n10 units" in texts
-    # 784, 64 and 32 units are elided; the 10 outputs are all drawn.
-    assert [t.get_text() for t in ax.texts].count("⋮") == 3
-    plt.close(fig)
-
-
-def test_network_diagram_small_network_has_no_ellipsis():
-    fig = concepts.plot_network_diagram([3, 2], layer_names=["in", "out"])
-    ax = fig.axes[0]
-    assert len([p for p in ax.patches if isinstance(p, Circle)]) == 5
-    assert "⋮" not in _box_texts(ax)
-    plt.close(fig)
-
-
-def test_network_diagram_with_image_adds_an_inset():
-    image = np.arange(28 * 28, dtype=float).reshape(28, 28)
-    fig = concepts.plot_network_diagram([784, 10], image=image)
-    (inset,) = fig.axes[0].child_axes
-    np.testing.assert_array_equal(inset.images[0].get_array(), image)
-    plt.close(fig)
-
-
-def test_layer_activations_one_panel_per_layer():
-    image = np.eye(28)
-    hidden1 = np.linspace(0.0, 1.0, 64)
-    hidden2 = np.linspace(1.0, 0.0, 32)
-    probs = np.full(10, 0.05)
-    probs[7] = 0.55
-    fig = concepts.plot_layer_activations([hidden1, hidden2, probs], image)
-    assert len(fig.axes) == 4
-    first, second, third, last = fig.axes
-    np.testing.assert_array_equal(first.images[0].get_array(), image)
-    # 64 units -> an 8 x 8 grid; 32 units -> 4 x 8, row-major.
-    np.testing.assert_allclose(second.images[0].get_array(),
-                               hidden1.reshape(8, 8))
-    np.testing.assert_allclose(third.images[0].get_array(),
-                               hidden2.reshape(4, 8))
-    heights = [bar.get_height() for bar in last.patches]
-    np.testing.assert_allclose(heights, probs)
-    assert second.get_title() == "Layer 1: 64 units"
-    plt.close(fig)
-
-
-def test_layer_activations_without_bars_draws_grids():
-    fig = concepts.plot_layer_activations(
-        [np.ones(6), np.ones(7)], np.zeros((2, 2)),
-        layer_names=["a", "b"], last_as_bars=False,
-    )
-    assert fig.axes[2].images[0].get_array().shape == (1, 7)
-    assert fig.axes[1].images[0].get_array().shape == (2, 3)
-    assert [ax.get_title() for ax in fig.axes[1:]] == ["a", "b"]
+                               np.column_stack([np.arange(1, 11), losses]))
+    marks = [ln.get_xdata()[0] for ln in ax.lines if ln.get_gid() == "epoch"]
+    # Steps 1-4 are epoch 1, 5-8 epoch 2, 9-10 epoch 3.
+    assert marks == [4.5, 8.5]
     plt.close(fig)
 
 
@@ -279,21 +170,20 @@ def test_layer_activations_without_bars_draws_grids():
 # Bad input: only where Matplotlib's own error would be cryptic
 # ---------------------------------------------------------------------------
 
-_POINTS, _LABELS = _points_and_labels()
-
 BAD_INPUTS = [
-    (concepts.plot_points, (np.zeros((4, 3)), [0, 1, 0, 1]), ValueError,
-     "plot_points: points must have shape (n, 2). "
-     "Received: points.shape=(4, 3)"),
-    (concepts.plot_points, ([["a", "b"]], [0]), TypeError,
-     "plot_points: points must hold integers or floats. "
-     "Received: points.dtype=<U1"),
-    (concepts.plot_coordinate_change, (_POINTS, _LABELS, lambda p: p[:, :1]),
-     ValueError, "plot_coordinate_change: transform(points) must have shape "
-     "(n, 2). Received: transform(points).shape=(50, 1)"),
-    (concepts.plot_training_loop, ("backprop",), ValueError,
-     "plot_training_loop: stage must be one of ('weights', 'loss', "
-     "'optimizer'). Received: stage='backprop'"),
+    (concepts.plot_wind_views, ([0.0, 90.0, 180.0], [1, 0], 300.0, 0.7),
+     ValueError, "plot_wind_views: degrees and labels must have the same "
+     "shape. Received: degrees.shape=(3,), labels.shape=(2,)"),
+    (concepts.plot_wind_views, (["n", "s"], [1, 0], 300.0, 0.7), TypeError,
+     "plot_wind_views: degrees must hold integers or floats. "
+     "Received: degrees.dtype=<U1"),
+    (concepts.plot_layer_maps, ([[np.zeros((4, 3))]], [0, 1, 0, 1], ["r"],
+                                ["c"]), ValueError,
+     "plot_layer_maps: maps[0][0] must have shape (n, 2). "
+     "Received: maps[0][0].shape=(4, 3)"),
+    (concepts.plot_step_losses, (np.zeros((2, 3)), 4), ValueError,
+     "plot_step_losses: losses must have rank 1. "
+     "Received: losses.shape=(2, 3)"),
 ]
 
 

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pytest
 from matplotlib.figure import Figure
 
-from dlpy.autodiff import Value, chapter_example
+from dlpy.autodiff import Value, rain_example
 from dlpy.plotting import graphs
 
 
@@ -24,18 +24,18 @@ def _by_gid(artists, gid):
 
 @pytest.fixture
 def loss():
-    return chapter_example()["loss"]
+    return rain_example()["loss"]
 
 
 @pytest.mark.parametrize("mode", graphs.MODES)
 def test_one_box_per_value_and_one_arrow_per_edge(loss, mode):
-    highlight = "w" if mode == "path" else None
+    highlight = "w_h" if mode == "path" else None
     fig = graphs.plot_graph(loss, mode=mode, highlight=highlight)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     nodes = loss.topological_order()
-    assert len(_with_gid(ax.patches, "node:")) == len(nodes) == 8
-    assert len(_with_gid(ax.patches, "edge:")) == len(loss.edges()) == 7
+    assert len(_with_gid(ax.patches, "node:")) == len(nodes) == 13
+    assert len(_with_gid(ax.patches, "edge:")) == len(loss.edges()) == 13
     plt.close(fig)
 
 
@@ -43,8 +43,10 @@ def test_forward_mode_shows_each_label_and_value(loss):
     fig = graphs.plot_graph(loss, mode="forward")
     ax = fig.axes[0]
     expected = {  # the forward pass, by hand
-        "x": "= 2", "w": "= 3", "b": "= 1", "y_true": "= 4",
-        "x1": "= 6", "x2": "= 7", "loss": "= 3",
+        "h": "= 0.75", "p": "= 0.5", "w_h": "= 2", "w_p": "= 1.5",
+        "b": "= -0.25", "y_true": "= 2.5", "v1": "= 1.5", "v2": "= 0.75",
+        "v3": "= 2.25", "z": "= 2", "y_pred": "= 2", "err": "= -0.5",
+        "loss": "= 0.25",
     }
     shown = {}
     for i, _ in enumerate(loss.topological_order()):
@@ -52,7 +54,6 @@ def test_forward_mode_shows_each_label_and_value(loss):
         shown[label] = _by_gid(ax.texts, f"node-value:{i}").get_text()
     for label, value in expected.items():
         assert shown[label] == value
-    assert shown["v1"] == "= -3"  # y_true - x2 has no label of its own
     assert not _with_gid(ax.texts, "edge-label:")
     plt.close(fig)
 
@@ -64,12 +65,14 @@ def test_backward_mode_labels_each_edge_with_its_local_derivative(loss):
     labels = _with_gid(ax.texts, "edge-label:")
     assert len(labels) == len(edges)
     texts = {label.get_text() for label in labels}
-    # Local derivatives by hand: d(x*w)/dw = x = 2, d(x*w)/dx = w = 3,
-    # d(x1+b)/dx1 = 1, d(y_true-x2)/dx2 = -1, d|v|/dv = -1 at v = -3.
-    for text in ["\u2202x1/\u2202w\n= 2", "\u2202x1/\u2202x\n= 3",
-                 "\u2202x2/\u2202x1\n= 1", "\u2202x2/\u2202b\n= 1",
-                 "\u2202v1/\u2202x2\n= -1", "\u2202v1/\u2202y_true\n= 1",
-                 "\u2202loss/\u2202v1\n= -1"]:
+    # Local derivatives by hand: d(w_h*h)/dw_h = h = 0.75, d(w_h*h)/dh =
+    # w_h = 2, relu passes (z > 0), d(y_pred-y_true)/dy_true = -1,
+    # d(err*err)/derr = err = -0.5 along each of two edges.
+    for text in ["\u2202v1/\u2202w_h\n= 0.75", "\u2202v1/\u2202h\n= 2",
+                 "\u2202v2/\u2202p\n= 1.5", "\u2202z/\u2202b\n= 1",
+                 "\u2202y_pred/\u2202z\n= 1",
+                 "\u2202err/\u2202y_true\n= -1",
+                 "\u2202loss/\u2202err\n= -0.5"]:
         assert text in texts
     # Arrows point backward: from the result to the operand.
     positions = graphs.graph_layout(loss)
@@ -94,17 +97,19 @@ def test_forward_arrows_point_from_operand_to_result(loss):
     plt.close(fig)
 
 
-def test_path_mode_colours_exactly_the_path_from_loss_to_w(loss):
-    fig = graphs.plot_graph(loss, mode="path", highlight="w")
+def test_path_mode_colours_exactly_the_path_from_loss_to_w_h(loss):
+    fig = graphs.plot_graph(loss, mode="path", highlight="w_h")
     ax = fig.axes[0]
-    on_path = set()
+    on_path = []
     for j, edge in enumerate(loss.edges()):
-        pair = (edge.parent.label or "v1", edge.child.label or "v1")
+        pair = (edge.parent.label or edge.parent.op,
+                edge.child.label or edge.child.op)
         arrow = _by_gid(ax.patches, f"edge:{j}")
         if arrow.get_linewidth() > 2:
-            on_path.add(pair)
-    assert on_path == {("w", "x1"), ("x1", "x2"), ("x2", "v1"),
-                       ("v1", "loss")}
+            on_path.append(pair)
+    assert sorted(on_path) == sorted([
+        ("w_h", "*"), ("*", "+"), ("+", "z"), ("z", "y_pred"),
+        ("y_pred", "err"), ("err", "loss"), ("err", "loss")])
     plt.close(fig)
 
 
@@ -115,10 +120,12 @@ def test_grad_mode_shows_the_gradients(loss):
     for i, _ in enumerate(loss.topological_order()):
         label = _by_gid(ax.texts, f"node-label:{i}").get_text()
         shown[label] = _by_gid(ax.texts, f"node-value:{i}").get_text()
-    # grad(loss, w) = 2 and grad(loss, b) = 1, worked out by hand.
-    assert shown["w"] == "grad = 2"
-    assert shown["b"] == "grad = 1"
-    assert shown["x"] == "grad = 3"
+    # By hand: grad(loss, err) = 2 * err = -1, passed unchanged down to
+    # z, then times h = 0.75 for w_h and times 1 for b.
+    assert shown["err"] == "grad = -1"
+    assert shown["w_h"] == "grad = -0.75"
+    assert shown["b"] == "grad = -1"
+    assert shown["h"] == "grad = -2"
     assert shown["loss"] == "grad = 1"
     plt.close(fig)
 
@@ -154,7 +161,8 @@ def test_structure_mode_names_the_operation(loss):
     fig = graphs.plot_graph(loss, mode="structure")
     details = {t.get_text() for t in _with_gid(fig.axes[0].texts,
                                                 "node-value:")}
-    assert {"x * w", "x1 + b", "y_true - x2", "abs(v1)", "input"} <= details
+    assert {"w_h * h", "v3 + b", "relu(z)", "y_pred - y_true", "err * err",
+            "input"} <= details
     plt.close(fig)
 
 
@@ -268,7 +276,7 @@ def test_plot_training_loop_names_each_object(keras_model):
 
 # --- Bad input ---------------------------------------------------------------
 
-LOSS = chapter_example()["loss"]
+LOSS = rain_example()["loss"]
 
 BAD_INPUTS = [
     (graphs.plot_graph, (LOSS, "sideways"), ValueError,
@@ -279,8 +287,8 @@ BAD_INPUTS = [
      "root is drawn). Received: highlight=None"),
     (graphs.plot_graph, (LOSS, "path", "nope"), ValueError,
      "plot_graph: highlight must be a node of the graph. Received: "
-     "highlight='nope'; the graph's labels are ['y_true', 'x', 'w', 'x1', "
-     "'b', 'x2', '', 'loss']"),
+     "highlight='nope'; the graph's labels are ['w_h', 'h', '', 'w_p', "
+     "'p', '', '', 'b', 'z', 'y_pred', 'y_true', 'err', 'loss']"),
     (graphs.model_graph, (SimpleNamespace(layers=[]),), TypeError,
      "model_graph: model must have a non-empty list of layers (a "
      "keras.Sequential or a dlpy NaiveSequential). "

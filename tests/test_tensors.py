@@ -1,7 +1,5 @@
 """Tensor helpers against NumPy's own attributes and hand-computed values."""
 
-import math
-
 import hypothesis.extra.numpy as hnp
 import jax.numpy as jnp
 import numpy as np
@@ -48,14 +46,15 @@ def test_describe_scalar_and_vector():
 
 # --- Sizes (2.2) -------------------------------------------------------------
 
-VIDEO = (4, 240, 144, 256, 3)  # four 60 s clips at 4 fps, 144 x 256, RGB
+CLIPS = (3, 60, 240, 320, 3)  # ch02/tensors: three doorbell clips
 
 
-def test_video_example():
-    assert tensors.num_values(VIDEO) == 106_168_320
-    assert tensors.nbytes(VIDEO) == 106_168_320 * 4
-    assert tensors.nbytes(VIDEO, "float32") == 424_673_280
-    assert tensors.format_bytes(tensors.nbytes(VIDEO)) == "425 MB"
+def test_doorbell_clips_against_a_broadcast_array():
+    # A broadcast view reports size and nbytes without allocating them.
+    for dtype in ("float32", "uint8"):
+        reference = np.broadcast_to(np.zeros((), dtype), CLIPS)
+        assert tensors.num_values(CLIPS) == reference.size
+        assert tensors.nbytes(CLIPS, dtype) == reference.nbytes
 
 
 @given(shape=SHAPES, dtype=DTYPES)
@@ -83,7 +82,7 @@ def test_num_values_accepts_an_integer():
         (999_999, "1 MB"),
         (1_234_567, "1.23 MB"),
         (47_040_000, "47 MB"),  # MNIST training images, uint8
-        (424_673_280, "425 MB"),
+        (165_888_000, "166 MB"),  # three doorbell clips, float32
         (10**12, "1 TB"),
         (np.int64(2_500_000_000), "2.5 GB"),
     ],
@@ -95,67 +94,45 @@ def test_format_bytes(n, text):
 # --- Batches (2.2) -----------------------------------------------------------
 
 
-@given(
-    num_samples=st.integers(0, 50),
-    batch_size=st.integers(1, 20),
-    trailing=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
-)
-def test_iter_batches_covers_every_sample_once(num_samples, batch_size,
-                                               trailing):
-    x = np.arange(num_samples * math.prod(trailing)).reshape(
-        (num_samples, *trailing))
-    batches = list(tensors.iter_batches(x, batch_size))
+@given(num_samples=st.integers(0, 50), batch_size=st.integers(1, 20),
+       seed=st.none() | st.integers(0, 2**32 - 1))
+def test_batch_indices_cut_the_order_into_runs(num_samples, batch_size,
+                                               seed):
+    """Against a reference: the stored order (np.arange) or the same
+    generator's permutation, cut every batch_size positions."""
+    rng = None if seed is None else np.random.default_rng(seed)
+    batches = tensors.batch_indices(num_samples, batch_size, rng)
+    order = (np.arange(num_samples) if seed is None
+             else np.random.default_rng(seed).permutation(num_samples))
     assert len(batches) == -(-num_samples // batch_size)  # ceiling
     assert all(len(b) == batch_size for b in batches[:-1])
     if batches:
-        last = num_samples - batch_size * (len(batches) - 1)
-        assert len(batches[-1]) == last
-        assert 0 < last <= batch_size
-        np.testing.assert_array_equal(np.concatenate(batches), x)
-    for n, batch in enumerate(batches):
-        np.testing.assert_array_equal(
-            tensors.get_batch(x, n, batch_size), batch)
-        assert batch.base is not None  # a view, not a copy
+        assert 0 < len(batches[-1]) <= batch_size
+        np.testing.assert_array_equal(np.concatenate(batches), order)
+    assert all(np.issubdtype(b.dtype, np.integer) for b in batches)
 
 
-def test_batches_of_128_from_mnist_sized_data():
-    x = np.zeros((60000, 28, 28), dtype=np.uint8)
-    x[128 * 3:128 * 4] = 1
-    batch = tensors.get_batch(x, 3, 128)
-    assert batch.shape == (128, 28, 28)
-    assert batch.all()
-    assert np.shares_memory(batch, x)
-    assert tensors.get_batch(x, 468, 128).shape == (96, 28, 28)  # last
+def test_every_epoch_draws_new_batches_of_the_same_samples():
+    rng = np.random.default_rng(0)
+    first = tensors.batch_indices(1000, 128, rng)
+    second = tensors.batch_indices(1000, 128, rng)
+    assert not np.array_equal(first[0], second[0])
+    for epoch in (first, second):
+        np.testing.assert_array_equal(np.sort(np.concatenate(epoch)),
+                                      np.arange(1000))
 
 
-# --- Slicing (2.2) -----------------------------------------------------------
-
-
-def test_crops_match_the_chapter_slices():
-    images = np.arange(3 * 28 * 28).reshape(3, 28, 28)
-    corner = tensors.crop_bottom_right(images, 14)
-    center = tensors.crop_center(images, 14)
-    np.testing.assert_array_equal(corner, images[:, 14:, 14:])
-    np.testing.assert_array_equal(center, images[:, 7:-7, 7:-7])
-    for crop in (corner, center):
-        assert crop.shape == (3, 14, 14)
-        assert np.shares_memory(crop, images)
-
-
-def test_crops_keep_channels_and_handle_odd_margins():
-    images = np.arange(2 * 5 * 6 * 3).reshape(2, 5, 6, 3)
-    np.testing.assert_array_equal(tensors.crop_center(images, 2),
-                                  images[:, 1:3, 2:4])
-    np.testing.assert_array_equal(tensors.crop_bottom_right(images, 5),
-                                  images[:, 0:5, 1:6])
-    np.testing.assert_array_equal(tensors.crop_center(images, 5),
-                                  images[:, :, 0:5])
+def test_indexing_with_a_batch_keeps_images_and_labels_together():
+    images = np.arange(10 * 2 * 2).reshape(10, 2, 2)
+    labels = np.arange(10) * 7
+    for batch in tensors.batch_indices(10, 4, np.random.default_rng(3)):
+        for image, label in zip(images[batch], labels[batch]):
+            position = label // 7
+            np.testing.assert_array_equal(image, images[position])
+        assert not np.shares_memory(images[batch], images)  # a copy
 
 
 # --- Bad input ---------------------------------------------------------------
-
-X10 = np.arange(10)
-IMAGES = np.zeros((2, 28, 28))
 
 BAD_INPUTS = [
     (tensors.describe, ([1, 2],), TypeError,
@@ -181,43 +158,19 @@ BAD_INPUTS = [
      "format_bytes: n must be an integer. Received: n=1.5 (type float)"),
     (tensors.format_bytes, (True,), TypeError,
      "format_bytes: n must be an integer. Received: n=True (type bool)"),
-    (tensors.iter_batches, ([1, 2, 3], 2), TypeError,
-     "iter_batches: x must be a NumPy array. Received: type(x)=list"),
-    (tensors.iter_batches, (np.array(5), 2), ValueError,
-     "iter_batches: x must have rank >= 1. Received: x.shape=()"),
-    (tensors.iter_batches, (X10, 0), ValueError,
-     "iter_batches: batch_size must be >= 1. Received: batch_size=0"),
-    (tensors.iter_batches, (X10, 2.0), TypeError,
-     "iter_batches: batch_size must be an integer. "
-     "Received: batch_size=2.0 (type float)"),
-    (tensors.get_batch, (X10, 3, 4), ValueError,
-     "get_batch: n must be < 3, the number of batches of size 4 in 10 "
-     "samples. Received: n=3"),
-    (tensors.get_batch, (X10, -1, 4), ValueError,
-     "get_batch: n must be >= 0. Received: n=-1"),
-    (tensors.get_batch, (X10, 0, -4), ValueError,
-     "get_batch: batch_size must be >= 1. Received: batch_size=-4"),
-    (tensors.get_batch, (X10, "0", 4), TypeError,
-     "get_batch: n must be an integer. Received: n='0' (type str)"),
-    (tensors.get_batch, ((1, 2), 0, 4), TypeError,
-     "get_batch: x must be a NumPy array. Received: type(x)=tuple"),
-    (tensors.crop_bottom_right, (IMAGES, 29), ValueError,
-     "crop_bottom_right: size must be at most the image height and width. "
-     "Received: size=29, images.shape=(2, 28, 28)"),
-    (tensors.crop_bottom_right, (np.zeros((28, 28)), 14), ValueError,
-     "crop_bottom_right: images must have rank >= 3. "
-     "Received: images.shape=(28, 28)"),
-    (tensors.crop_bottom_right, (IMAGES, 0), ValueError,
-     "crop_bottom_right: size must be >= 1. Received: size=0"),
-    (tensors.crop_center, (IMAGES, 14.0), TypeError,
-     "crop_center: size must be an integer. Received: size=14.0 "
-     "(type float)"),
-    (tensors.crop_center, ("images", 14), TypeError,
-     "crop_center: images must be a NumPy array. "
-     "Received: type(images)=str"),
-    (tensors.crop_center, (np.zeros((2, 28, 10)), 14), ValueError,
-     "crop_center: size must be at most the image height and width. "
-     "Received: size=14, images.shape=(2, 28, 10)"),
+    (tensors.batch_indices, (10.0, 4), TypeError,
+     "batch_indices: num_samples must be an integer. "
+     "Received: num_samples=10.0 (type float)"),
+    (tensors.batch_indices, (-1, 4), ValueError,
+     "batch_indices: num_samples must be >= 0. Received: num_samples=-1"),
+    (tensors.batch_indices, (10, 0), ValueError,
+     "batch_indices: batch_size must be >= 1. Received: batch_size=0"),
+    (tensors.batch_indices, (10, True), TypeError,
+     "batch_indices: batch_size must be an integer. "
+     "Received: batch_size=True (type bool)"),
+    (tensors.batch_indices, (10, 4, 0), TypeError,
+     "batch_indices: rng must be a np.random.Generator, e.g. "
+     "np.random.default_rng(0) or None. Received: rng=0"),
 ]
 
 

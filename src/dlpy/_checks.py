@@ -157,16 +157,6 @@ def shape(fn: str, value: object) -> tuple[int, ...]:
     return tuple(int(n) for n in value)
 
 
-def crop_size(fn: str, images: object, size: object) -> None:
-    """``images`` is an array (samples, height, width, ...) and ``size``
-    an integer >= 1 that fits in one image."""
-    array = tensor(fn, "images", images, min_ndim=3, numeric=False)
-    if integer(fn, "size", size, minimum=1) > min(array.shape[1:3]):
-        raise ValueError(
-            f"{fn}: size must be at most the image height and width. "
-            f"Received: size={size}, images.shape={array.shape}")
-
-
 def integer(fn: str, name: str, value: object, minimum: int | None = None
             ) -> int:
     """``value`` as an ``int``; it must be an integer (not a bool), at

@@ -12,10 +12,14 @@ same, over tensors instead of scalars.
 The same chain rule, written once for whole tensors instead of once per
 scalar, is :func:`dense_relu_backward`: the backward pass of one ``Dense``
 layer with a relu, the bridge between the scalar graphs and ``jax.grad``.
+:func:`jaxpr_lines` prints JAX's own record of a function's graph (a
+jaxpr) one equation per line, to show a graph as data that ``jax.grad``
+transforms.
 
-Convention: ``abs`` has no derivative at 0; like ``jax.grad(jnp.abs)`` we
-use 1 there (the slope for ``x >= 0``). Any value between -1 and 1 would
-be a valid choice (PyTorch and TensorFlow use 0).
+Conventions: ``abs`` and ``relu`` have no derivative at 0; like
+``jax.grad`` we use 1 for ``abs`` there (the slope for ``x >= 0``; any
+value between -1 and 1 would be valid, and PyTorch and TensorFlow use 0)
+and 0 for ``relu`` (the slope for ``x <= 0``).
 
 Introduced in section 2.4.4 (backpropagation).
 """
@@ -23,6 +27,7 @@ Introduced in section 2.4.4 (backpropagation).
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -31,7 +36,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from dlpy import _checks as checks
 
-__all__ = ["Edge", "Value", "chapter_example", "dense_relu_backward"]
+__all__ = ["Edge", "Value", "dense_relu_backward", "jaxpr_lines",
+           "rain_example"]
 
 
 class Edge(NamedTuple):
@@ -134,6 +140,21 @@ class Value:
 
     __abs__ = abs
 
+    def relu(self) -> Value:
+        """Return ``max(self, 0)``; its derivative is 1 above 0, else 0.
+
+        At 0 the derivative is taken to be 0, as in ``jax.grad``.
+
+        Example:
+            >>> Value(-3.0).relu().data, Value(2.0).relu().data
+            (0.0, 2.0)
+        """
+        slope = 1.0 if self.data > 0 else 0.0
+        return Value(
+            max(self.data, 0.0), op="relu", parents=(self,),
+            local_grads=(slope,)
+        )
+
     def __neg__(self) -> Value:
         return Value(-self.data, op="neg", parents=(self,), local_grads=(-1,))
 
@@ -220,40 +241,58 @@ def _as_value(other: Value | float, op: str) -> Value:
     return Value(other)
 
 
-def chapter_example() -> dict[str, Value]:
-    """Build and backpropagate the chapter's graph, loss = abs(y_true - x2).
+def rain_example() -> dict[str, Value]:
+    """Build and backpropagate the section's graph: one relu unit that
+    forecasts rain from two readings of a weather station.
 
-    The graph is ``x1 = x * w``, ``x2 = x1 + b`` and
-    ``loss = abs(y_true - x2)`` with ``x = 2``, ``w = 3``, ``b = 1`` and
-    ``y_true = 4``. The subtraction ``y_true - x2`` is a node of its own
-    (op ``"-"``, no label) between ``x2`` and ``loss``.
+    The unit reads the humidity ``h`` and the pressure drop ``p`` (both
+    scaled to small numbers), weighs them with ``w_h`` and ``w_p``, adds
+    the bias ``b`` and applies a relu; its squared error against the rain
+    that fell, ``y_true``, is the loss::
+
+        z = w_h * h + w_p * p + b
+        y_pred = relu(z)
+        err = y_pred - y_true
+        loss = err * err        # err reaches the loss along two edges
+
+    with ``h = 0.75``, ``p = 0.5``, ``w_h = 2``, ``w_p = 1.5``,
+    ``b = -0.25`` and ``y_true = 2.5``: binary fractions, so every value
+    and gradient is exact. The two products and their sum are nodes of
+    their own, without labels.
 
     Introduced in section 2.4.4.
 
     Returns:
-        The labelled nodes by name (``"x"``, ``"w"``, ``"b"``,
-        ``"y_true"``, ``"x1"``, ``"x2"`` and ``"loss"``), with ``.grad``
-        already holding the derivative of the loss.
+        The labelled nodes by name (``"h"``, ``"p"``, ``"w_h"``,
+        ``"w_p"``, ``"b"``, ``"y_true"``, ``"z"``, ``"y_pred"``,
+        ``"err"`` and ``"loss"``), with ``.grad`` already holding the
+        derivative of the loss.
 
     Example:
-        >>> nodes = chapter_example()
-        >>> nodes["loss"].data, nodes["w"].grad, nodes["b"].grad
-        (3.0, 2.0, 1.0)
+        >>> nodes = rain_example()
+        >>> nodes["y_pred"].data, nodes["loss"].data
+        (2.0, 0.25)
+        >>> nodes["w_h"].grad, nodes["w_p"].grad, nodes["b"].grad
+        (-0.75, -0.5, -1.0)
     """
-    x = Value(2.0, label="x")
-    w = Value(3.0, label="w")
-    b = Value(1.0, label="b")
-    y_true = Value(4.0, label="y_true")
-    x1 = x * w
-    x1.label = "x1"
-    x2 = x1 + b
-    x2.label = "x2"
-    loss = abs(y_true - x2)
+    h = Value(0.75, label="h")
+    p = Value(0.5, label="p")
+    w_h = Value(2.0, label="w_h")
+    w_p = Value(1.5, label="w_p")
+    b = Value(-0.25, label="b")
+    y_true = Value(2.5, label="y_true")
+    z = w_h * h + w_p * p + b
+    z.label = "z"
+    y_pred = z.relu()
+    y_pred.label = "y_pred"
+    err = y_pred - y_true
+    err.label = "err"
+    loss = err * err
     loss.label = "loss"
     loss.backward()
     return {
-        "x": x, "w": w, "b": b, "y_true": y_true,
-        "x1": x1, "x2": x2, "loss": loss,
+        "h": h, "p": p, "w_h": w_h, "w_p": w_p, "b": b, "y_true": y_true,
+        "z": z, "y_pred": y_pred, "err": err, "loss": loss,
     }
 
 
@@ -314,3 +353,54 @@ def dense_relu_backward(x: ArrayLike, W: ArrayLike, b: ArrayLike,
     grad_b = delta.sum(axis=0)
     grad_x = delta @ W.T
     return grad_W, grad_b, grad_x
+
+
+# --- A graph as data: JAX's record of a function ----------------------------
+
+
+def jaxpr_lines(jaxpr: Any) -> list[str]:
+    """The equations of a jaxpr, one line each, without types or the
+    parameters of nested calls.
+
+    ``jax.make_jaxpr(f)(*args)`` records the graph of ``f`` as a jaxpr:
+    one equation per operation, ``outputs = primitive inputs``. Printed in
+    full, a call such as ``jax.nn.relu`` spreads over a dozen lines of
+    parameters; here it is one line, named by its ``name`` parameter
+    (``h = relu g``), and ``f32[]``-style types are left out.
+
+    Introduced in section 2.4.4.
+
+    Args:
+        jaxpr: what ``jax.make_jaxpr(f)(*args)`` returns.
+
+    Returns:
+        One string per top-level equation, in order.
+
+    Example:
+        >>> import jax
+        >>> jaxpr_lines(jax.make_jaxpr(lambda a, b: a * b + a)(1.0, 2.0))
+        ['c = mul a b', 'd = add c a']
+    """
+    # Without colours (a notebook's default, whose escape codes hold "[")
+    # and without the types of variables; literals keep theirs: drop them.
+    text = jaxpr.pretty_print(use_color=False, print_shapes=False)
+    text = re.sub(r":[a-z]+[0-9]*\[[^\]]*\]", "", text)
+    kept, i = "", 0
+    while i < len(text):
+        if text[i] != "[":
+            kept += text[i]
+            i += 1
+            continue
+        depth, j = 0, i  # a parameter block: skip to its closing bracket
+        while True:
+            depth += {"[": 1, "]": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0:
+                break
+        name = re.search(r"name=(\w+)", text[i:j])
+        if name:
+            kept = re.sub(r"\w+$", name.group(1), kept)
+        i = j
+    body = kept.split(" let", 1)[1].rsplit(" in ", 1)[0]
+    lines = body.replace(";", "\n").splitlines()  # short ones: one line
+    return [" ".join(line.split()) for line in lines if " = " in line]

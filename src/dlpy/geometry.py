@@ -1,11 +1,14 @@
 """Tensor operations seen as geometry: moving points in the plane.
 
 A set of ``n`` points in 2D is an array of shape ``(n, 2)``, one point
-``(x, y)`` per row. Translation adds a vector; rotation, scaling and other
-linear maps multiply each point by a 2 x 2 matrix; an affine map does both,
-as a Dense layer without activation does; relu sends every point to the
-nearest point of the quarter-plane where both coordinates are non-negative
-(a projection, not a fold: nothing is mirrored).
+``(x, y)`` per row, as Keras keeps one sample per row of a batch; matrices
+act from the right, ``points @ matrix``, as a Dense layer's kernel does.
+Translation adds a vector; rotation, scaling and other linear maps multiply
+by a 2 x 2 matrix, whose row ``k`` is where the ``k``-th unit vector goes;
+an affine map does both, as a Dense layer without activation does; relu
+sends every point to the nearest point of the quarter-plane where both
+coordinates are non-negative (a projection, not a fold: nothing is
+mirrored).
 
 Two helpers serve the figures of the book: :func:`subdivide` samples the
 edges of an outline densely, so that the image of each edge under a
@@ -70,7 +73,9 @@ def translate(points: ArrayLike, vector: ArrayLike) -> NDArray[np.float64]:
 def rotation_matrix(theta: float) -> NDArray[np.float64]:
     """Return the 2 x 2 matrix of a counterclockwise rotation by ``theta``.
 
-    The matrix is ``[[cos(theta), -sin(theta)], [sin(theta), cos(theta)]]``.
+    The matrix is ``[[cos(theta), sin(theta)], [-sin(theta), cos(theta)]]``,
+    for points as rows: ``points @ rotation_matrix(theta)`` rotates them.
+    Row 0 is where ``(1, 0)`` goes, row 1 where ``(0, 1)`` goes.
 
     Introduced in section 2.3.5.
 
@@ -85,18 +90,18 @@ def rotation_matrix(theta: float) -> NDArray[np.float64]:
 
     Example:
         >>> rotation_matrix(np.pi / 2).round(6) + 0.0  # + 0.0 drops -0.
-        array([[ 0., -1.],
-               [ 1.,  0.]])
+        array([[ 0.,  1.],
+               [-1.,  0.]])
     """
     checks.real("rotation_matrix", "theta", theta)
     cos, sin = np.cos(theta), np.sin(theta)
-    return np.array([[cos, -sin], [sin, cos]])
+    return np.array([[cos, sin], [-sin, cos]])
 
 
 def linear(points: ArrayLike, matrix: ArrayLike) -> NDArray[np.float64]:
-    """Apply a linear map: each point ``p`` becomes ``matrix @ p``.
+    """Apply a linear map to points stored as rows: ``points @ matrix``.
 
-    With points as rows, this is ``points @ matrix.T``.
+    Each point ``p`` (a row) becomes ``p @ matrix``.
 
     Introduced in section 2.3.5.
 
@@ -113,11 +118,11 @@ def linear(points: ArrayLike, matrix: ArrayLike) -> NDArray[np.float64]:
 
     Example:
         >>> linear([[1, 0], [0, 1]], [[1, 2], [3, 4]])
-        array([[1., 3.],
-               [2., 4.]])
+        array([[1., 2.],
+               [3., 4.]])
     """
     points = checks.points("linear", "points", points)
-    return points @ checks.matrix("linear", "matrix", matrix).T
+    return points @ checks.matrix("linear", "matrix", matrix)
 
 
 def rotate(points: ArrayLike, theta: float) -> NDArray[np.float64]:
@@ -174,7 +179,7 @@ def scale(points: ArrayLike, factors: ArrayLike) -> NDArray[np.float64]:
 
 def affine(points: ArrayLike, matrix: ArrayLike, bias: ArrayLike
            ) -> NDArray[np.float64]:
-    """Apply an affine map: each point ``p`` becomes ``matrix @ p + bias``.
+    """Apply an affine map to points as rows: ``points @ matrix + bias``.
 
     A Dense layer without activation computes this map.
 
@@ -198,7 +203,7 @@ def affine(points: ArrayLike, matrix: ArrayLike, bias: ArrayLike
     """
     points = checks.points("affine", "points", points)
     matrix = checks.matrix("affine", "matrix", matrix)
-    return points @ matrix.T + checks.vector("affine", "bias", bias)
+    return points @ matrix + checks.vector("affine", "bias", bias)
 
 
 def relu(points: ArrayLike) -> NDArray[np.float64]:
@@ -236,8 +241,8 @@ def compose_affine(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike,
                    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Collapse two affine maps, applied one after the other, into one.
 
-    Applying ``p -> W1 @ p + b1`` and then ``q -> W2 @ q + b2`` gives
-    ``W2 @ (W1 @ p + b1) + b2 = (W2 @ W1) @ p + (W2 @ b1 + b2)``: two
+    Applying ``p -> p @ W1 + b1`` and then ``q -> q @ W2 + b2`` gives
+    ``(p @ W1 + b1) @ W2 + b2 = p @ (W1 @ W2) + (b1 @ W2 + b2)``: two
     stacked layers without activation are no more expressive than one.
 
     Introduced in section 2.3.5.
@@ -249,7 +254,7 @@ def compose_affine(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike,
         b2: the second bias, shape ``(2,)``.
 
     Returns:
-        ``(W, b)`` with ``W = W2 @ W1`` and ``b = W2 @ b1 + b2``.
+        ``(W, b)`` with ``W = W1 @ W2`` and ``b = b1 @ W2 + b2``.
 
     Raises:
         TypeError: if an argument does not hold numbers.
@@ -264,7 +269,7 @@ def compose_affine(W1: ArrayLike, b1: ArrayLike, W2: ArrayLike,
     fn = "compose_affine"
     W1, W2 = checks.matrix(fn, "W1", W1), checks.matrix(fn, "W2", W2)
     b1, b2 = checks.vector(fn, "b1", b1), checks.vector(fn, "b2", b2)
-    return W2 @ W1, W2 @ b1 + b2
+    return W1 @ W2, b1 @ W2 + b2
 
 
 def subdivide(points: ArrayLike, pieces: int, closed: bool = True

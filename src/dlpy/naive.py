@@ -5,8 +5,8 @@ it spells out, element by element, what "element-wise", "broadcasting" and
 "tensor product" mean. They are slow on purpose; the book times them
 against NumPy.
 
-The functions never modify their inputs: they copy first (in the dtype
-NumPy would give the result) and work on the copy. They accept NumPy
+The functions never modify their inputs: they write into a new array, in
+the dtype NumPy would give the result. They accept NumPy
 arrays of integer or floating-point dtype and return the same values and
 the same dtype as the matching NumPy operation. Two caveats of plain
 Python arithmetic on NumPy scalars: integer overflow warns instead of
@@ -45,8 +45,9 @@ def _source_index(index: tuple[int, ...], shape: tuple[int, ...]
     The input's axes line up with the result's last axes; an axis of
     length 1 is repeated, so it is always read at position 0.
     """
-    index = index[len(index) - len(shape):]
-    return tuple(0 if n == 1 else i for i, n in zip(index, shape))
+    offset = len(index) - len(shape)  # the result's extra leading axes
+    return tuple(0 if length == 1 else index[offset + axis]
+                 for axis, length in enumerate(shape))
 
 
 # --- Element-wise operations (section 2.3.1) -------------------------------
@@ -74,11 +75,12 @@ def naive_relu(x: np.ndarray) -> np.ndarray:
                [0., 4.]])
     """
     checks.tensor("naive_relu", "x", x, ndim=2)
-    x = x.copy()  # Never modify the caller's array.
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            x[i, j] = max(x[i, j], 0)
-    return x
+    rows, cols = x.shape
+    out = np.empty_like(x)  # a new array: x itself is left alone
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = max(x[r, c], 0)
+    return out
 
 
 def naive_add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -104,11 +106,13 @@ def naive_add(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                [33, 44]])
     """
     checks.same_shape_tensors("naive_add", x, y, ndim=2)
-    x = x.astype(np.result_type(x, y))  # A copy, in the result's dtype.
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            x[i, j] += y[i, j]
-    return x
+    rows, cols = x.shape
+    # The result's dtype: an integer plus a float matrix gives floats.
+    out = np.empty((rows, cols), dtype=np.result_type(x, y))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r, c] + y[r, c]
+    return out
 
 
 def naive_subtract(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -132,11 +136,12 @@ def naive_subtract(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[ 4, -2]])
     """
     checks.same_shape_tensors("naive_subtract", x, y, ndim=2)
-    x = x.astype(np.result_type(x, y))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            x[i, j] -= y[i, j]
-    return x
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.result_type(x, y))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r, c] - y[r, c]
+    return out
 
 
 def naive_multiply(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -160,11 +165,12 @@ def naive_multiply(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([[ 3., -2.]])
     """
     checks.same_shape_tensors("naive_multiply", x, y, ndim=2)
-    x = x.astype(np.result_type(x, y))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            x[i, j] *= y[i, j]
-    return x
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.result_type(x, y))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r, c] * y[r, c]
+    return out
 
 
 # --- Broadcasting (section 2.3.2) ------------------------------------------
@@ -193,11 +199,12 @@ def naive_add_matrix_and_vector(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                [1., 2., 3.]])
     """
     checks.matmul_operands("naive_add_matrix_and_vector", x, y, y_ndim=1)
-    x = x.astype(np.result_type(x, y))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            x[i, j] += y[j]
-    return x
+    rows, cols = x.shape
+    out = np.empty((rows, cols), dtype=np.result_type(x, y))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = x[r, c] + y[c]  # the same y[c] for every row r
+    return out
 
 
 def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -228,20 +235,19 @@ def naive_maximum(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                [7, 4]])
     """
     checks.broadcastable("naive_maximum", x, y)
-    shape = np.broadcast_shapes(x.shape, y.shape)
-    z = np.empty(shape, dtype=np.result_type(x, y))
-    for index in np.ndindex(shape):
-        x_value = x[_source_index(index, x.shape)]
-        y_value = y[_source_index(index, y.shape)]
-        z[index] = max(x_value, y_value)
-    return z
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape),
+                   dtype=np.result_type(x, y))
+    for where in np.ndindex(out.shape):  # every index of the result
+        out[where] = max(x[_source_index(where, x.shape)],
+                         y[_source_index(where, y.shape)])
+    return out
 
 
 # --- Tensor product (section 2.3.3) ----------------------------------------
 
 
 def naive_vector_product(x: np.ndarray, y: np.ndarray) -> Any:
-    """Compute the dot product of two vectors: the sum of ``x[i] * y[i]``.
+    """Compute the dot product of two vectors: the sum of ``x[k] * y[k]``.
 
     Introduced in section 2.3.3.
 
@@ -263,14 +269,17 @@ def naive_vector_product(x: np.ndarray, y: np.ndarray) -> Any:
         np.float64(32.0)
     """
     checks.same_shape_tensors("naive_vector_product", x, y, ndim=1)
-    z = np.result_type(x, y).type(0)
-    for i in range(x.shape[0]):
-        z += x[i] * y[i]
-    return z
+    total = np.result_type(x, y).type(0)
+    for k in range(len(x)):  # k runs along the axis that is summed away
+        total += x[k] * y[k]
+    return total
 
 
 def naive_matrix_vector_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Multiply a matrix by a vector with two nested loops.
+
+    Entry ``r`` of the result is row ``r`` of ``x`` dotted with ``y``: in a
+    layer, one unit's weights ``y`` applied to every sample of a batch.
 
     Introduced in section 2.3.3.
 
@@ -291,11 +300,12 @@ def naive_matrix_vector_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         array([3, 7])
     """
     checks.matmul_operands("naive_matrix_vector_product", x, y, y_ndim=1)
-    z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
-    for i in range(x.shape[0]):
-        for j in range(x.shape[1]):
-            z[i] += x[i, j] * y[j]
-    return z
+    rows, inner = x.shape
+    out = np.zeros(rows, dtype=np.result_type(x, y))
+    for r in range(rows):
+        for k in range(inner):
+            out[r] += x[r, k] * y[k]
+    return out
 
 
 def naive_matrix_vector_product_via_dot(
@@ -304,8 +314,8 @@ def naive_matrix_vector_product_via_dot(
     """Multiply a matrix by a vector: one dot product per row of the matrix.
 
     The same result as :func:`naive_matrix_vector_product`, written with
-    :func:`naive_vector_product` to show that entry ``i`` of the result is
-    the dot product of row ``i`` of ``x`` with ``y``.
+    :func:`naive_vector_product` to show that entry ``r`` of the result is
+    the dot product of row ``r`` of ``x`` with ``y``.
 
     Introduced in section 2.3.3. Arguments, result and errors: as for
     :func:`naive_matrix_vector_product`.
@@ -317,14 +327,14 @@ def naive_matrix_vector_product_via_dot(
     """
     checks.matmul_operands("naive_matrix_vector_product_via_dot", x, y,
                            y_ndim=1)
-    z = np.zeros(x.shape[0], dtype=np.result_type(x, y))
-    for i in range(x.shape[0]):
-        z[i] = naive_vector_product(x[i, :], y)
-    return z
+    out = np.zeros(x.shape[0], dtype=np.result_type(x, y))
+    for r in range(x.shape[0]):
+        out[r] = naive_vector_product(x[r, :], y)  # row r with y
+    return out
 
 
 def naive_matrix_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Multiply two matrices: entry ``(i, j)`` is row ``i`` dot column ``j``.
+    """Multiply two matrices: entry ``(r, c)`` is row ``r`` dot column ``c``.
 
     Introduced in section 2.3.3.
 
@@ -346,10 +356,9 @@ def naive_matrix_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
                [4, 3]])
     """
     checks.matmul_operands("naive_matrix_product", x, y, y_ndim=2)
-    z = np.zeros((x.shape[0], y.shape[1]), dtype=np.result_type(x, y))
-    for i in range(x.shape[0]):
-        for j in range(y.shape[1]):
-            row_x = x[i, :]
-            column_y = y[:, j]
-            z[i, j] = naive_vector_product(row_x, column_y)
-    return z
+    rows, cols = x.shape[0], y.shape[1]
+    out = np.zeros((rows, cols), dtype=np.result_type(x, y))
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = naive_vector_product(x[r, :], y[:, c])
+    return out

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from dlpy import _checks as checks
+from dlpy import numerics
 
 __all__ = [
     "Run",
@@ -117,12 +118,25 @@ class Run:
         return time.perf_counter() - self.started
 
     def summary(self) -> str:
-        """A sentence for the reader, e.g. ``"Executed on CPU in 14.2 s"``."""
-        return f"Executed on {self.device} in {self.elapsed():.1f} s"
+        """A sentence for the reader, e.g. ``"Executed on CPU in 14.2 s"``.
+
+        The device and seconds are also kept in ``last_summary``, where
+        the book's build engine reads them, so the build record shows the
+        same numbers as the page.
+        """
+        global last_summary
+        seconds = self.elapsed()
+        last_summary = {"device": self.device, "seconds": seconds}
+        return f"Executed on {self.device} in {seconds:.1f} s"
+
+
+#: The device and seconds of the last :meth:`Run.summary` in this process.
+last_summary: dict[str, object] | None = None
 
 
 def start_run(seed: int = 0) -> Run:
-    """Start timing a page: check the backend, seed, find the device.
+    """Start timing a page: check the backend, apply the build's numerics
+    (:func:`dlpy.numerics.apply_build_settings`), seed, find the device.
 
     Args:
         seed: passed to :func:`set_seed`.
@@ -136,5 +150,6 @@ def start_run(seed: int = 0) -> Run:
         True
     """
     ensure_keras_backend()
+    numerics.apply_build_settings()
     set_seed(seed)
     return Run(device=device_description(), started=time.perf_counter())

@@ -1,4 +1,4 @@
-"""Describing, slicing and batching tensors, and measuring their size.
+"""Describing and batching tensors, and measuring their size.
 
 Introduced in section 2.2 (data representations: tensors).
 """
@@ -6,7 +6,7 @@ Introduced in section 2.2 (data representations: tensors).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -16,12 +16,9 @@ from dlpy import _checks as checks
 
 __all__ = [
     "TensorInfo",
-    "crop_bottom_right",
-    "crop_center",
+    "batch_indices",
     "describe",
     "format_bytes",
-    "get_batch",
-    "iter_batches",
     "nbytes",
     "num_values",
 ]
@@ -97,8 +94,8 @@ def num_values(shape: Sequence[int] | int) -> int:
         ValueError: if an axis length is negative.
 
     Example:
-        >>> num_values((4, 240, 144, 256, 3))
-        106168320
+        >>> num_values((3, 60, 240, 320, 3))  # three doorbell clips
+        41472000
     """
     return math.prod(checks.shape("num_values", shape))
 
@@ -121,8 +118,8 @@ def nbytes(shape: Sequence[int] | int, dtype: DTypeLike = "float32") -> int:
         ValueError: if an axis length is negative.
 
     Example:
-        >>> nbytes((4, 240, 144, 256, 3))  # four short video clips
-        424673280
+        >>> nbytes((3, 60, 240, 320, 3))  # three doorbell clips
+        165888000
     """
     shape = checks.shape("nbytes", shape)
     try:
@@ -145,15 +142,15 @@ def format_bytes(n: int) -> str:
         n: a non-negative integer number of bytes.
 
     Returns:
-        A string such as ``"425 MB"``, ``"1.5 kB"`` or ``"12 B"``.
+        A string such as ``"166 MB"``, ``"1.5 kB"`` or ``"12 B"``.
 
     Raises:
         TypeError: if ``n`` is not an integer.
         ValueError: if ``n`` is negative.
 
     Example:
-        >>> format_bytes(424_673_280)
-        '425 MB'
+        >>> format_bytes(165_888_000)
+        '166 MB'
     """
     checks.integer("format_bytes", "n", n, minimum=0)
     value, unit = float(n), 0
@@ -169,132 +166,49 @@ def format_bytes(n: int) -> str:
 # --- Batches ----------------------------------------------------------------
 
 
-def iter_batches(x: NDArray[Any], batch_size: int) -> Iterator[NDArray[Any]]:
-    """Yield consecutive batches of ``x`` along its first axis.
+def batch_indices(num_samples: int, batch_size: int,
+                  rng: np.random.Generator | None = None
+                  ) -> list[NDArray[np.intp]]:
+    """Split the sample numbers ``0, ..., num_samples - 1`` into batches.
 
-    The first axis is the samples (batch) axis. Every batch holds
-    ``batch_size`` samples except the last, which holds what is left.
-    The batches are views of ``x``, not copies.
+    One call cuts one epoch. With a random generator ``rng`` the sample
+    numbers are shuffled first, so every call (every epoch) draws new
+    batches, as Keras's ``fit`` does by default; with ``rng=None`` they
+    keep their stored order (enough to predict or evaluate). Every sample
+    number appears in exactly one batch; the last batch holds what is left.
+    Index a data tensor with a batch, ``x[batch]``, to get its samples:
+    indexing with an array of positions copies them, unlike a slice.
 
     Introduced in section 2.2.
 
     Args:
-        x: a NumPy array with at least one axis.
+        num_samples: how many samples the data set holds (its first axis).
         batch_size: a positive integer.
+        rng: a ``np.random.Generator``, e.g. ``np.random.default_rng(0)``,
+            or ``None`` for the stored order.
 
     Returns:
-        An iterator over ``x[0:batch_size]``,
-        ``x[batch_size:2 * batch_size]``, and so on.
+        A list of integer arrays, each of ``batch_size`` sample numbers
+        except the last, which may be shorter.
 
     Raises:
-        TypeError: if ``x`` is not a NumPy array or ``batch_size`` is not
-            an integer.
-        ValueError: if ``x`` is rank 0 or ``batch_size < 1``.
+        TypeError: if ``num_samples`` or ``batch_size`` is not an integer,
+            or ``rng`` is neither a ``np.random.Generator`` nor ``None``.
+        ValueError: if ``num_samples < 0`` or ``batch_size < 1``.
 
     Example:
-        >>> [batch.tolist() for batch in iter_batches(np.arange(5), 2)]
+        >>> [b.tolist() for b in batch_indices(5, 2)]
         [[0, 1], [2, 3], [4]]
+        >>> shuffled = batch_indices(5, 2, np.random.default_rng(1))
+        >>> sorted(np.concatenate(shuffled).tolist())
+        [0, 1, 2, 3, 4]
     """
-    # Checked here, not inside a generator, so bad input fails at once.
-    checks.tensor("iter_batches", "x", x, min_ndim=1, numeric=False)
-    checks.integer("iter_batches", "batch_size", batch_size, minimum=1)
-    starts = range(0, x.shape[0], batch_size)
-    return (x[start:start + batch_size] for start in starts)
-
-
-def get_batch(x: NDArray[Any], n: int, batch_size: int) -> NDArray[Any]:
-    """Return batch number ``n`` of ``x`` (counting from 0).
-
-    Introduced in section 2.2.
-
-    Args:
-        x: a NumPy array with at least one axis (samples first).
-        n: the batch index, from 0 to ``ceil(len(x) / batch_size) - 1``.
-        batch_size: a positive integer.
-
-    Returns:
-        The view ``x[batch_size * n:batch_size * (n + 1)]``; the last batch
-        may be shorter.
-
-    Raises:
-        TypeError: if ``x`` is not a NumPy array or ``n``/``batch_size``
-            is not an integer.
-        ValueError: if ``batch_size < 1`` or batch ``n`` does not exist.
-
-    Example:
-        >>> get_batch(np.arange(10), 1, 4)
-        array([4, 5, 6, 7])
-    """
-    checks.tensor("get_batch", "x", x, min_ndim=1, numeric=False)
-    checks.integer("get_batch", "batch_size", batch_size, minimum=1)
-    checks.integer("get_batch", "n", n, minimum=0)
-    num_batches = math.ceil(x.shape[0] / batch_size)
-    if n >= num_batches:
-        raise ValueError(
-            f"get_batch: n must be < {num_batches}, the number of batches "
-            f"of size {batch_size} in {x.shape[0]} samples. Received: n={n}"
-        )
-    return x[batch_size * n:batch_size * (n + 1)]
-
-
-# --- Slicing images ---------------------------------------------------------
-
-
-def crop_bottom_right(images: NDArray[Any], size: int) -> NDArray[Any]:
-    """Select the bottom-right ``size`` x ``size`` corner of every image.
-
-    Introduced in section 2.2.
-
-    Args:
-        images: an array of shape ``(samples, height, width, ...)``.
-        size: the side of the square corner, in pixels.
-
-    Returns:
-        A view of ``images``; for 28 x 28 images and ``size=14`` it is
-        ``images[:, 14:, 14:]``.
-
-    Raises:
-        TypeError: if ``images`` is not a NumPy array or ``size`` is not an
-            integer.
-        ValueError: if ``images`` has fewer than 3 axes or ``size`` does
-            not fit in an image.
-
-    Example:
-        >>> crop_bottom_right(np.zeros((5, 28, 28)), 14).shape
-        (5, 14, 14)
-    """
-    checks.crop_size("crop_bottom_right", images, size)
-    height, width = images.shape[1], images.shape[2]
-    return images[:, height - size:, width - size:]
-
-
-def crop_center(images: NDArray[Any], size: int) -> NDArray[Any]:
-    """Select a centred ``size`` x ``size`` patch of every image.
-
-    When the margin cannot be split evenly, the extra pixel is left at the
-    bottom (or right).
-
-    Introduced in section 2.2.
-
-    Args:
-        images: an array of shape ``(samples, height, width, ...)``.
-        size: the side of the square patch, in pixels.
-
-    Returns:
-        A view of ``images``; for 28 x 28 images and ``size=14`` it is
-        ``images[:, 7:-7, 7:-7]``.
-
-    Raises:
-        TypeError: if ``images`` is not a NumPy array or ``size`` is not an
-            integer.
-        ValueError: if ``images`` has fewer than 3 axes or ``size`` does
-            not fit in an image.
-
-    Example:
-        >>> crop_center(np.zeros((5, 28, 28)), 14).shape
-        (5, 14, 14)
-    """
-    checks.crop_size("crop_center", images, size)
-    top = (images.shape[1] - size) // 2
-    left = (images.shape[2] - size) // 2
-    return images[:, top:top + size, left:left + size]
+    checks.integer("batch_indices", "num_samples", num_samples, minimum=0)
+    checks.integer("batch_indices", "batch_size", batch_size, minimum=1)
+    checks.rng("batch_indices", rng, optional=True)
+    if rng is None:
+        order = np.arange(num_samples)  # the stored order
+    else:
+        order = rng.permutation(num_samples)  # new at every call
+    return [order[start:start + batch_size]
+            for start in range(0, num_samples, batch_size)]

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from dlpy import _checks as checks
 from dlpy.runtime import ensure_keras_backend
+from dlpy.tensors import batch_indices
 
 ensure_keras_backend()
 
@@ -365,12 +366,9 @@ class BatchGenerator:
         return -(-len(self.images) // self.batch_size)  # ceiling division
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        if self.rng is None:
-            order = np.arange(len(self.images))  # the stored order
-        else:
-            order = self.rng.permutation(len(self.images))  # a new shuffle
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
+        # A new shuffle at every pass (section 2.2's batch_indices).
+        for batch in batch_indices(len(self.images), self.batch_size,
+                                   self.rng):
             yield self.images[batch], self.labels[batch]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 
@@ -164,29 +163,3 @@ def test_the_kernel_is_this_interpreter_whatever_the_user_kernelspecs(
     assert os.path.realpath(printed) == os.path.realpath(sys.executable)
     assert result.environment["python"].endswith(
         os.path.realpath(sys.executable))
-
-
-@pytest.fixture
-def fake_gpus(tmp_path, monkeypatch):
-    """An ``nvidia-smi`` that reports two GPUs."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    smi = bin_dir / "nvidia-smi"
-    smi.write_text("#!/bin/sh\necho '0, NVIDIA H100 80GB HBM3'\n"
-                   "echo '1, NVIDIA H100 80GB HBM3'\n")
-    smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
-
-
-def test_gpu_pages_get_one_card_and_no_preallocation(project,
-                                                     fake_gpus) -> None:
-    task = _task(project, "1")
-    gpu_task = Task(**{**task.__dict__, "gpu": True, "gpu_index": "1"})
-    env, device = kernel.kernel_environment(gpu_task, project)
-    assert device == "NVIDIA H100 80GB HBM3"
-    assert env["CUDA_VISIBLE_DEVICES"] == "1"
-    assert env["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
-    env, device = kernel.kernel_environment(task, project)
-    assert device == "CPU"
-    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["JAX_PLATFORMS"] == "cpu"

@@ -70,7 +70,7 @@ def _now(root, **changes) -> Current:
                       "e2": {"python": "CPython 3.11", "variables": {},
                              "distributions": {"keras": "3.6.0"}}},
                   devices={"book/p": "CPU"},
-                  settings={"allow_errors": False})
+                  settings={"book/p": {"allow_errors": False}})
     fields.update(changes)
     return Current(**fields)
 
@@ -85,8 +85,11 @@ def test_fresh_when_nothing_changed(root) -> None:
      "the environment changed (package keras: 3.5.0 -> 3.6.0)"),
     (dict(devices={"book/p": "NVIDIA H100 80GB HBM3"}),
      "the device changed (CPU -> NVIDIA H100 80GB HBM3)"),
-    (dict(settings={"allow_errors": True}),
+    (dict(settings={"book/p": {"allow_errors": True}}),
      "the execution settings changed (allow_errors)"),
+    (dict(settings={"book/p": {"allow_errors": False,
+                               "matmul_precision": "highest"}}),
+     "the execution settings changed (matmul_precision)"),
 ])
 def test_each_kind_of_input_makes_a_page_stale(root, change, reason) -> None:
     assert provenance.reasons_stale(_record(root), _now(root, **change)) == [

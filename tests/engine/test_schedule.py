@@ -8,7 +8,8 @@ import time
 import pytest
 
 from bookengine import schedule
-from bookengine.kernel import Result, Task
+from bookengine.devices import GPU
+from bookengine.records import Result, Task
 
 
 def _task(name: str, gpu: bool = False) -> Task:
@@ -39,26 +40,27 @@ def fake(monkeypatch):
 
 
 def test_jobs_bound_the_pages_running_at_once(fake, monkeypatch) -> None:
-    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [])
     tasks = [_task(f"p{i}") for i in range(6)]
-    results = list(schedule.run_local(tasks, 3, lambda m: None))
+    results = list(schedule.run_local(tasks, 3, lambda m: None, gpus=[]))
     assert sorted(r.page for r in results) == sorted(t.page for t in tasks)
     assert fake["max"] == 3
 
 
-def test_each_gpu_page_gets_a_card_of_its_own(fake, monkeypatch) -> None:
-    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [
-        ("0", "GPU"), ("1", "GPU")])
+def test_with_one_slot_each_gpu_page_gets_a_card_of_its_own(
+        fake, monkeypatch) -> None:
+    gpus = [GPU(str(i), f"GPU-{i}", "GPU", 81559, "9.0", "5", "12.4")
+            for i in range(2)]
     tasks = [_task(f"g{i}", gpu=True) for i in range(5)] + [_task("cpu")]
-    list(schedule.run_local(tasks, 6, lambda m: None))
+    list(schedule.run_local(tasks, 6, lambda m: None, gpus=gpus, slots=1))
     assert not fake["gpu_overlap"]
     by_name = {t.page: t for t in fake["seen"]}
-    assert {by_name[f"g{i}"].gpu_index for i in range(5)} == {"0", "1"}
+    assert {by_name[f"g{i}"].gpu_index for i in range(5)} == {"GPU-0",
+                                                             "GPU-1"}
     assert by_name["cpu"].gpu_index is None
     assert fake["max"] <= 3  # two GPU pages and the CPU page
 
 
 def test_without_gpus_a_gpu_page_runs_on_the_cpu(fake, monkeypatch) -> None:
-    monkeypatch.setattr(schedule, "gpu_names", lambda visible=None: [])
-    list(schedule.run_local([_task("g", gpu=True)], 2, lambda m: None))
+    list(schedule.run_local([_task("g", gpu=True)], 2, lambda m: None,
+                            gpus=[]))
     assert fake["seen"][0].gpu_index is None

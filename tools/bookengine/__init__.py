@@ -9,11 +9,15 @@ Execute stage (no Sphinx involved)
     :mod:`~bookengine.project`  which pages the book has and what they declare;
     :mod:`~bookengine.provenance`  what a page's outputs depended on, and
     whether any of it has changed since (the staleness rule);
+    :mod:`~bookengine.devices`  the machine's GPUs (NVML, else
+    ``nvidia-smi``), the one rule for a page's device, slots per card;
     :mod:`~bookengine.kernel`  runs one page in a fresh kernel and records
-    every project module it imported and every file it read (this module
-    needs only nbclient, so it also runs on a bare GPU box or a Dask worker);
+    every project module it imported, every file it read and the device
+    JAX really used, failing a page that ran elsewhere than it was sent
+    (this module needs only nbclient, so it also runs on a bare GPU box or
+    a Dask worker);
     :mod:`~bookengine.schedule`  runs stale pages in parallel: local threads
-    (``--jobs``) or a Dask cluster (``--scheduler``);
+    (``--jobs``, several pages per GPU) or a Dask cluster (``--scheduler``);
     :mod:`~bookengine.store`  keeps executed notebooks in jupyter-cache, where
     MyST-NB finds them, plus one provenance record per page, written only
     after success; damaged entries are discarded and rebuilt.
@@ -34,8 +38,11 @@ Render stage (never executes)
     :mod:`~bookengine.build_record`  the build record page: written before
     Sphinx starts, rendered by its directive.
 
-Around them: :mod:`~bookengine.bundle` (export executed pages from one machine
-and import them on another), :mod:`~bookengine.problems` (failures as typed
+Around them: :mod:`~bookengine.records` (the task, result and failure records
+passed between the stages), :mod:`~bookengine.bundle` (export executed pages
+from one machine and import them on another, failures included),
+:mod:`~bookengine.check` (the table of ``tools/remote.sh check``),
+:mod:`~bookengine.problems` (failures as typed
 records, printed with page, cell, source and traceback),
 :mod:`~bookengine.files` (the atomic write and the lock every stage uses),
 :mod:`~bookengine.engine` (the two stages in order, one build at a time)

@@ -24,6 +24,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from .files import write_atomic
 from .provenance import JSON, Record
+from .records import shown_device
 
 
 def where(record: Record) -> str:
@@ -33,7 +34,43 @@ def where(record: Record) -> str:
             else "this machine" if not record.origin else "another machine")
     if record.origin:
         text += f", imported from {record.origin.get('bundle')}"
+    retried = record.run.get("retried_after")
+    if retried:
+        text += (f", re-executed here after failing on "
+                 f"{retried.get('device')} elsewhere")
     return text
+
+
+def numerics(record: Record) -> str:
+    """The numerics policy a page ran with, in words: the matmul precision
+    the build asked JAX for, and whether a GPU's TF32 was emulated (the
+    device cell says what JAX then used)."""
+    precision = record.settings.get("matmul_precision", "default")
+    words = "JAX's default" if precision == "default" else \
+        f"precision {precision}"
+    if record.settings.get("numerics", "native") != "native":
+        words += f", {record.settings['numerics'].upper()} emulated"
+    return str(words)
+
+
+def device(record: Record) -> str:
+    """The device cell: what the page showed its reader, then what its
+    outputs depend on (compute capability, driver, CUDA, jaxlib, the matmul
+    precision JAX used), as the kernel reported them."""
+    text = shown_device(record.device, record.run)
+    details = record.run.get("device") or {}
+    parts = []
+    if details.get("compute_capability"):
+        parts.append(f"compute capability {details['compute_capability']}, "
+                     f"driver {details.get('driver')}, "
+                     f"CUDA {details.get('cuda')}")
+    if details.get("jaxlib"):
+        parts.append(f"jaxlib {details['jaxlib']}")
+    if details.get("jax"):  # the page used JAX: the precision it ran with
+        precision = details.get("matmul_precision")
+        parts.append("matmul precision " + (
+            "JAX's default" if precision in (None, "None") else precision))
+    return text + (f" ({'; '.join(parts)})" if parts else "")
 
 
 def python_version(interpreter: str) -> str:
@@ -61,11 +98,13 @@ def write_build_record(path: Path, records: Iterable[Record],
         + (" with uncommitted changes" if commit.get("modified") else "")
         + ". Every executed page below ran in a fresh kernel; its outputs "
         "are reused only while everything it read is unchanged.", "",
-        "| Page | Where it ran | Device | Seconds | When (UTC) |",
-        "| --- | --- | --- | ---: | --- |"]
+        "| Page | Where it ran | Device | Matrix products | Seconds "
+        "| When (UTC) |",
+        "| --- | --- | --- | --- | ---: | --- |"]
     for r in rows:
         when = str(r.run.get("started", "")).replace("T", " ")[:16]
-        lines.append(f"| {{doc}}`/{r.page}` | {where(r)} | {r.device} | "
+        lines.append(f"| {{doc}}`/{r.page}` | {where(r)} | {device(r)} | "
+                     f"{numerics(r)} | "
                      f"{float(r.run.get('seconds', 0) or 0):.1f} | {when} |")
     environments: dict[str, list[str]] = {}
     for r in rows:

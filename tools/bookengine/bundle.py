@@ -18,6 +18,13 @@ Sphinx, MyST-NB, jupyter-cache or TeX)::
     GPU machine: python3 tools/book run-pack pages.tar.gz executed.tar.gz
     here:        tools/book import executed.tar.gz --keep-environment
                  tools/book build
+
+A page that fails there travels back as a failure (page, device, host,
+cell, traceback) in the bundle. ``import`` keeps it, and every later
+``build`` fails naming the page and the device until the page succeeds (a
+new bundle from that machine) or the user asks for it to be executed here
+(``build --retry-failed-here``; its record then says that it failed there
+and ran here). A GPU failure never turns into a silent CPU execution.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 from .problems import BuildError, Problem
+from .files import write_atomic
 from .provenance import JSON
+from .records import Failure
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -57,7 +66,9 @@ def _add(tar: tarfile.TarFile, name: str, text: str) -> None:
 
 
 def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
-                  environments: dict[str, JSON]) -> None:
+                  environments: dict[str, JSON],
+                  failures: list[JSON] | None = None,
+                  execution: JSON | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -65,7 +76,8 @@ def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
             _add(tar, "bundle.json", json.dumps({
                 "format": BUNDLE_FORMAT, "created": _now(),
                 "host": socket.gethostname(), "pages": pages,
-                "environments": environments}, indent=1))
+                "environments": environments, "failures": failures or [],
+                "execution": execution}, indent=1))
             for page, text in notebooks.items():
                 _add(tar, f"notebooks/{page}.ipynb", text)
         os.replace(tmp, path)
@@ -118,6 +130,7 @@ def import_(engine: Engine, path: Path, keep_environment: bool) -> list[Problem]
     with tar, store.lock(exclusive=True):
         store.check()
         current = {page.docname: page for page in engine.pages()}
+        failed = read_failures(engine.project.store_dir)
         imported = 0
         problems: list[Problem] = []
         for entry in data["pages"]:
@@ -152,9 +165,74 @@ def import_(engine: Engine, path: Path, keep_environment: bool) -> list[Problem]
                       unobserved=entry.get("unobserved", []),
                       declared=list(page.inputs))
             imported += 1
+            failed.pop(entry["page"], None)
+        for entry in data.get("failures", []):
+            if entry["page"] not in current:
+                engine.say(f"skipping the failure of {entry['source']}: not "
+                           "a page of this book")
+                continue
+            failed[entry["page"]] = {**entry, "bundle": path.name,
+                                     "imported": _now()}
+            engine.say(f"{entry['source']}: FAILED on "
+                       f"{failure_where(failed[entry['page']])}: "
+                       f"{entry['failure']['error']}")
+        write_failures(engine.project.store_dir, failed)
     engine.say(f"imported {imported} of {len(data['pages'])} page(s) from "
-               f"{path} (made on {data['host']}, {data['created']})")
+               f"{path} (made on {data['host']}, {data['created']})"
+               + (f"; {len(data['failures'])} page(s) failed there: the "
+                  "next build fails until they pass there, or are executed "
+                  "here with `build --retry-failed-here`"
+                  if data.get("failures") else ""))
     return problems
+
+
+# --------------------------------------------------------------------------
+# Failures imported from another machine
+# --------------------------------------------------------------------------
+
+
+def _failures_path(store_dir: Path) -> Path:
+    return store_dir / "imported-failures.json"
+
+
+def read_failures(store_dir: Path) -> dict[str, dict[str, Any]]:
+    """Page -> its failure on another machine, as imported (see
+    :func:`import_`); kept until the page succeeds."""
+    try:
+        found: dict[str, dict[str, Any]] = json.loads(
+            _failures_path(store_dir).read_text())
+        return found
+    except FileNotFoundError:
+        return {}
+    except ValueError as err:
+        raise BuildError(f"{_failures_path(store_dir)} is damaged ({err}); "
+                         "import the bundle again") from err
+
+
+def write_failures(store_dir: Path, failures: dict[str, dict[str, Any]]) -> None:
+    path = _failures_path(store_dir)
+    if failures:
+        write_atomic(path, json.dumps(failures, indent=1))
+    elif path.exists():
+        path.unlink()
+
+
+def failure_where(entry: dict[str, Any]) -> str:
+    """``NVIDIA H100 80GB HBM3 at gpu-box (executed.tar.gz)``."""
+    return (f"{entry.get('device') or 'an unknown device'} at "
+            f"{entry.get('host', '?')} ({entry.get('bundle', 'a bundle')})")
+
+
+def failure_problem(entry: dict[str, Any]) -> Problem:
+    """The build's problem for a page that failed on another machine."""
+    problem = Problem.from_failure(Failure.from_json(entry["failure"]))
+    problem.message = (f"failed on {failure_where(entry)}: "
+                       + problem.message)
+    problem.detail += ("\n" if problem.detail else "") + (
+        "Fix the page and execute it there again, or execute it on this "
+        "machine with `tools/book build --retry-failed-here` "
+        "(make book RETRY_HERE=1).")
+    return problem
 
 
 # --------------------------------------------------------------------------
@@ -174,7 +252,9 @@ def pack(engine: Engine, path: Path, every: bool) -> list[Problem]:
         task = dataclasses.asdict(engine.task(page))
         task.pop("root")
         task.pop("ignored_dirs")
-        entries.append({"code": page.code, "task": task})
+        task.pop("cache_dir")  # the executing machine's own
+        entries.append({"code": page.code, "task": task,
+                        "settings": engine.settings(page)})
     path.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(path, "w:gz") as tar:
         _add(tar, "pack.json", json.dumps({"format": PACK_FORMAT,
@@ -185,11 +265,12 @@ def pack(engine: Engine, path: Path, every: bool) -> list[Problem]:
 
 
 def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
-             root: Path | None = None) -> int:
-    """Execute a pack on this machine; write the successes as a bundle."""
-    from .kernel import Task
+             root: Path | None = None, gpu_slots: int | None = None) -> int:
+    """Execute a pack on this machine; write a bundle with the successes
+    and the failures (page, device, host, cell, traceback)."""
     from .provenance import (CHANGED_DURING_RUN, RECORD_VERSION,
                              sha256_json)
+    from .records import Task
     from .schedule import run_local
 
     say = logging.getLogger("bookengine").info
@@ -197,28 +278,45 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     data, tar = _read(pack_path, "pack.json", PACK_FORMAT)
     tar.close()
     base = (root or Path.cwd()).resolve()
-    tasks = [Task(root=str(base), ignored_dirs=(str(base / "_build"),),
-                  **entry["task"]) for entry in data["pages"]]
+    cache = str(base / "_build" / ".xla-cache")
+    tasks = []
+    for entry in data["pages"]:
+        fields = dict(entry["task"], root=str(base), cache_dir=cache,
+                      ignored_dirs=(str(base / "_build"),))
+        if gpu_slots is not None:
+            fields["gpu_slots"] = gpu_slots
+        tasks.append(Task(**fields))
     codes = {entry["task"]["page"]: entry["code"] for entry in data["pages"]}
-    entry_allow = {entry["task"]["page"]: entry["task"]["allow_errors"]
-                   for entry in data["pages"]}
+    settings = {entry["task"]["page"]: entry.get(
+        "settings", {"allow_errors": entry["task"]["allow_errors"]})
+        for entry in data["pages"]}
     pages: list[JSON] = []
     notebooks: dict[str, str] = {}
     environments: dict[str, JSON] = {}
-    failed = 0
+    failures: list[JSON] = []
     started = time.perf_counter()
-    for result in run_local(tasks, jobs, say):
+    for result in run_local(tasks, jobs, say, slots=gpu_slots):
         if result.failure is not None:
-            failed += 1
-            say(f"{result.source}: FAILED: {result.failure.error}\n"
-                f"{result.failure.traceback}")
+            say(f"{result.source}: FAILED on {result.device or '?'}: "
+                f"{result.failure.error}\n{result.failure.traceback}")
+            failures.append({
+                "page": result.page, "source": result.source,
+                "code": codes[result.page], "device": result.device,
+                "host": result.run.get("host", socket.gethostname()),
+                "run": result.run, "failure": result.failure.to_json()})
             continue
         changed = sorted(n for n, st in result.files.items()
                          if st.get("sha256") == CHANGED_DURING_RUN)
         if changed:
-            failed += 1
-            say(f"{result.source}: FAILED: {', '.join(changed)} changed "
-                "while the page was executing")
+            failure = Failure(result.page, result.source, None, "",
+                              f"{', '.join(changed)} changed while the page "
+                              "was executing", "")
+            say(f"{result.source}: FAILED: {failure.error}")
+            failures.append({
+                "page": result.page, "source": result.source,
+                "code": codes[result.page], "device": result.device,
+                "host": result.run.get("host", socket.gethostname()),
+                "run": result.run, "failure": failure.to_json()})
             continue
         digest = sha256_json(result.environment)
         environments[digest] = result.environment
@@ -226,12 +324,15 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "code": codes[result.page],
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
-                      "settings": {"allow_errors": entry_allow[result.page]},
+                      "settings": settings[result.page],
                       "origin": None, "version": RECORD_VERSION,
                       "unobserved": result.unobserved})
         notebooks[result.page] = result.notebook or ""
         say(f"{result.source}: {result.summary()}")
-    _write_bundle(bundle_path, pages, notebooks, environments)
-    say(f"run-pack: {len(pages)} page(s) executed, {failed} failed, in "
-        f"{time.perf_counter() - started:.1f} s; bundle: {bundle_path}")
-    return 1 if failed else 0
+    wall = time.perf_counter() - started
+    _write_bundle(bundle_path, pages, notebooks, environments, failures,
+                  {"wall_seconds": round(wall, 2), "jobs": jobs,
+                   "gpu_slots": gpu_slots})
+    say(f"run-pack: {len(pages)} page(s) executed, {len(failures)} failed, "
+        f"in {wall:.1f} s; bundle: {bundle_path}")
+    return 1 if failures else 0

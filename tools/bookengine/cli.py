@@ -41,11 +41,23 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def _slots(text: str) -> int:
+    slots = int(text)
+    if slots < 1:
+        raise argparse.ArgumentTypeError("--gpu-slots must be at least 1")
+    return slots
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="book", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, default=Path.cwd(),
                    help="book root with _config.yml (default: cwd)")
+    p.add_argument("--numerics", choices=("native", "tf32"), default="native",
+                   help="tf32: every kernel rounds float32 matrix-product "
+                        "operands as an NVIDIA GPU does by default, to "
+                        "check the book's claims without a GPU (its own "
+                        "store and build folder: _build/numerics-tf32)")
     p.add_argument("--build-dir", type=Path, default=None,
                    help="where the site and PDF go (default: <root>/_build)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -57,6 +69,14 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("--scheduler", default=None,
                          help="a Dask scheduler address, e.g. "
                               "tcp://host:8786: execute there instead")
+        cmd.add_argument("--gpu-slots", type=_slots, default=None,
+                         help="pages sharing one GPU at once (default: "
+                              "[tool.bookengine] gpu_slots, else one per "
+                              "10 GB of the card's memory, at most 8)")
+        cmd.add_argument("--retry-failed-here", action="store_true",
+                         help="execute on this machine the pages whose "
+                              "failure elsewhere (a GPU box) was imported; "
+                              "without it they fail the build")
 
     build = sub.add_parser("build", help="execute what is stale, render")
     executing(build)
@@ -85,6 +105,15 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("pack", type=Path)
     run.add_argument("bundle", type=Path)
     run.add_argument("--jobs", type=_jobs, default=_jobs(""))
+    run.add_argument("--gpu-slots", type=_slots, default=None)
+    rep = sub.add_parser("check-report", help="compare a GPU and a CPU "
+                         "run-pack bundle and a bench.json (tools/remote.sh "
+                         "check): one table, as Markdown and JSON")
+    rep.add_argument("--gpu", type=Path, required=True)
+    rep.add_argument("--cpu", type=Path, required=True)
+    rep.add_argument("--bench", type=Path, default=None)
+    rep.add_argument("--out", type=Path, required=True,
+                     help="writes check.md and check.json there")
     return p
 
 
@@ -106,11 +135,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run-pack":  # no Sphinx, MyST-NB or jupyter-cache
         from .bundle import run_pack
 
-        return run_pack(args.pack, args.bundle, args.jobs, args.root)
+        return run_pack(args.pack, args.bundle, args.jobs, args.root,
+                        args.gpu_slots)
+    if args.command == "check-report":
+        from .check import write_report
+
+        return write_report(args.gpu, args.cpu, args.bench, args.out)
     from .engine import Engine, build_lock, log
 
     try:
-        engine = Engine(args.root, args.build_dir)
+        engine = Engine(args.root, args.build_dir, numerics=args.numerics)
         if args.command == "status":
             return show_status(engine)
         with build_lock(engine.project.build_dir):
@@ -130,10 +164,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(engine: Engine, args: argparse.Namespace
                 ) -> list[Problem]:
+    if getattr(args, "gpu_slots", None) is not None:
+        engine.gpu_slots = args.gpu_slots
     if args.command == "build":
-        return engine.build(args.formats, args.jobs, args.scheduler)
+        return engine.build(args.formats, args.jobs, args.scheduler,
+                            args.retry_failed_here)
     if args.command == "execute":
-        return engine.execute(args.jobs, args.scheduler)
+        return engine.execute(args.jobs, args.scheduler,
+                              args.retry_failed_here)
     if args.command == "render":
         stale = [page.source for page, reasons in engine.status() if reasons]
         if stale:
@@ -152,17 +190,28 @@ def run_command(engine: Engine, args: argparse.Namespace
 
 
 def show_status(engine: Engine) -> int:
+    from .bundle import failure_where, read_failures
+    from .records import shown_device
+
     rows = engine.status()
     records = engine.store.records()
+    failed = read_failures(engine.project.store_dir)
     width = max((len(page.source) for page, _ in rows), default=0)
     for page, reasons in rows:
+        if page.docname in failed:
+            entry = failed[page.docname]
+            print(f"{page.source:<{width}}  FAILED on {failure_where(entry)}"
+                  f": {entry['failure']['error']} (the build fails until it "
+                  "passes there, or use --retry-failed-here)")
+            continue
         if reasons:
             print(f"{page.source:<{width}}  stale: {'; '.join(reasons)}")
             continue
         record = records[page.docname]
         origin = (f", imported from {record.origin['bundle']}"
                   if record.origin else "")
-        print(f"{page.source:<{width}}  fresh ({record.device}, "
+        print(f"{page.source:<{width}}  fresh ("
+              f"{shown_device(record.device, record.run)}, "
               f"{record.run.get('seconds', 0):.1f} s, "
               f"{record.run.get('started', '?')}{origin})")
     for source in engine.obsolete():

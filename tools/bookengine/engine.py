@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import bundle, devices, kernel, provenance
 from .provenance import JSON
-from . import kernel, provenance
-from .kernel import Result, Task
+from .records import Result, Task
 from .problems import BuildError, Problem
 from .project import Page, Project, SourceIndex
 from .render import Renderer
@@ -51,10 +51,13 @@ def build_lock(build_dir: Path, say: Callable[[str], None] = log
 
 class Engine:
     def __init__(self, root: Path, build_dir: Path | None = None,
-                 say: Callable[[str], None] = log):
-        self.project = Project.load(root, build_dir)
+                 say: Callable[[str], None] = log, numerics: str = "native"):
+        self.project = Project.load(root, build_dir, numerics)
         self.store = Store(self.project.store_dir, say)
         self.say = say
+        #: Kernels per GPU (``--gpu-slots``, else ``[tool.bookengine]
+        #: gpu_slots``, else from each card's memory).
+        self.gpu_slots: int | None = self.project.settings.get("gpu_slots")
         # Settings every page's kernel gets, also set for Sphinx's autodoc.
         for key, value in kernel.kernel_settings(self.project.root).items():
             os.environ.setdefault(key, value)
@@ -92,19 +95,19 @@ class Engine:
 
     def environment(self) -> tuple[str, JSON]:
         env = provenance.environment(
-            kernel.base_environment(self.project.root), self.project.root,
+            kernel.base_environment(self.project.root,
+                                    self.policy_variables()),
+            self.project.root,
             dists=self.distributions())
         return self.store.save_environment(env), env
 
     def current(self, pages: list[Page], scheduler: str | None
                 ) -> provenance.Current:
         digest, env = self.environment()
-        gpus = [] if scheduler else kernel.gpu_names(
-            os.environ.get("CUDA_VISIBLE_DEVICES"))
-        devices: dict[str, str | None] = {}
-        for page in pages:
-            devices[page.docname] = None if scheduler else (
-                gpus[0][1] if page.gpu and gpus else "CPU")
+        gpus = [] if scheduler else devices.visible_gpus()
+        wanted: dict[str, str | None] = {
+            page.docname: None if scheduler else
+            devices.page_device(page.gpu, gpus) for page in pages}
         environments = {digest: env}
         for record in self.store.records().values():
             if record.environment not in environments:
@@ -112,13 +115,39 @@ class Engine:
                     self.store.environment(record.environment)
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
-            environments, devices, settings=self.settings(),
+            environments, wanted,
+            settings={p.docname: self.settings(p) for p in pages},
             declared={p.docname: list(p.inputs) for p in pages})
 
-    def settings(self) -> JSON:
-        """Execution settings that can change a page's outputs."""
+    def settings(self, page: Page) -> JSON:
+        """Execution settings that can change a page's outputs: whether
+        cells may raise, and the numerics policy (the matmul precision the
+        page asks for; whether a GPU's TF32 is emulated)."""
         return {"allow_errors": bool(self.project.execute_settings.get(
-            "allow_errors", False))}
+                    "allow_errors", False)),
+                "matmul_precision": page.matmul_precision,
+                "numerics": self.project.numerics}
+
+    def variables(self, page: Page) -> dict[str, str]:
+        """What the numerics policy sets in the page's kernel."""
+        found = {}
+        if page.matmul_precision != "default":
+            found["JAX_DEFAULT_MATMUL_PRECISION"] = page.matmul_precision
+        if self.project.numerics != "native":
+            found[self.numerics_variable] = self.project.numerics
+        return found
+
+    @property
+    def numerics_variable(self) -> str:
+        """The variable that tells the book's code to emulate numerics
+        (``[tool.bookengine] numerics_variable``)."""
+        return str(self.project.settings.get("numerics_variable",
+                                             "BOOKENGINE_NUMERICS"))
+
+    def policy_variables(self) -> tuple[str, ...]:
+        """Variables the engine owns in every kernel: the shell's values
+        never reach a page (its settings say what it ran with)."""
+        return ("JAX_DEFAULT_MATMUL_PRECISION", self.numerics_variable)
 
     def reasons(self, pages: list[Page], scheduler: str | None = None
                 ) -> dict[str, list[str]]:
@@ -154,9 +183,13 @@ class Engine:
             return sorted(r.source for page, r in self.store.records().items()
                           if page not in current)
 
-    def execute(self, jobs: int, scheduler: str | None = None
-                ) -> list[Problem]:
-        """Execute every stale page; store each success as it arrives."""
+    def execute(self, jobs: int, scheduler: str | None = None,
+                retry_here: bool = False) -> list[Problem]:
+        """Execute every stale page; store each success as it arrives.
+
+        A page whose failure elsewhere was imported with a bundle (a GPU
+        box's ``run-pack``) fails the build, naming the page and the device,
+        unless ``retry_here``: then it is executed on this machine."""
         problems: list[Problem] = []
         with self.store.lock(exclusive=True):
             self.store.check()
@@ -166,18 +199,39 @@ class Engine:
                 self.say(f"{record.source}: no longer an executed page of "
                          "the book; its stored outputs were dropped")
             reasons = self.reasons(pages, scheduler)
+            failed = bundle.read_failures(self.project.store_dir)
+            for page in pages:
+                entry = failed.get(page.docname)
+                if entry is None:
+                    continue
+                if retry_here:
+                    reasons[page.docname] = [
+                        f"it failed on {bundle.failure_where(entry)}; "
+                        "re-executing it here (--retry-failed-here)"]
+                else:
+                    problems.append(bundle.failure_problem(entry))
+                    reasons[page.docname] = []
             stale = [p for p in pages if reasons[p.docname]]
             if not stale:
-                self.say(f"execute: all {len(pages)} executed page(s) are "
-                         "fresh")
-                return []
+                if not problems:
+                    self.say(f"execute: all {len(pages)} executed page(s) "
+                             "are fresh")
+                return problems
             for page in stale:
                 self.say(f"{page.source}: stale: "
                          + "; ".join(reasons[page.docname]))
             history = self.durations()
-            # Longest first, so the slowest page does not start last (pages
-            # never timed go first: they may well be the slow ones).
-            stale.sort(key=lambda p: -history.get(p.docname, float("inf")))
+            gpus = [] if scheduler else devices.visible_gpus()
+
+            def expected(page: Page) -> float:
+                # Pages never timed on this device go first: they may well
+                # be the slow ones.
+                device = devices.page_device(page.gpu, gpus)
+                return history.get(page.docname, {}).get(device,
+                                                          float("inf"))
+
+            # Longest first, so the slowest page does not start last.
+            stale.sort(key=lambda p: -expected(p))
             tasks = [self.task(page) for page in stale]
             started = time.perf_counter()
             if scheduler:
@@ -186,14 +240,17 @@ class Engine:
                     self.project.settings.get("worker_sources", ["src"]),
                     self.say)
             else:
-                results = run_local(tasks, jobs, self.say)
+                results = run_local(tasks, jobs, self.say, gpus,
+                                    self.gpu_slots)
             by_page = {page.docname: page for page in stale}
+            retried = 0
             for result in results:
                 page = by_page[result.page]
                 if result.failure is not None:
                     problems.append(Problem.from_failure(result.failure))
                     self._keep_failed(result)
-                    self.say(f"{page.source}: FAILED ({result.failure.error})")
+                    self.say(f"{page.source}: FAILED on {result.device} "
+                             f"({result.failure.error})")
                     continue
                 elsewhere = result.run.get("worker", "local") != "local"
                 differs = self.differing_inputs(result.files) \
@@ -223,16 +280,28 @@ class Engine:
                     self.say(f"{page.source}: {', '.join(changed)} changed "
                              "during its execution; outputs discarded")
                     continue
+                before = failed.pop(result.page, None)
+                if before is not None:
+                    result.run["retried_after"] = {
+                        k: before.get(k) for k in ("device", "host",
+                                                   "bundle")}
+                    retried += 1
                 self.store.put(result.page, result.source,
                                result.notebook or "",
                                self.with_declared(page, result.files),
                                result.environment, result.device,
-                               result.run, self.settings(),
+                               result.run, self.settings(page),
                                unobserved=result.unobserved,
                                declared=list(page.inputs))
-                history[result.page] = result.run["seconds"]
+                if before is not None:
+                    bundle.write_failures(self.project.store_dir, failed)
+                history.setdefault(result.page, {})[result.device] = \
+                    result.run.get("kernel_seconds", result.run["seconds"])
                 write_atomic(self.history_path, json.dumps(history))
-                self.say(f"{page.source}: {result.summary()}")
+                self.say(f"{page.source}: {result.summary()}"
+                         + (" (re-executed here after failing on "
+                            f"{bundle.failure_where(before)})"
+                            if before is not None else ""))
             self.say(f"execute: {len(stale)} page(s) in "
                      f"{time.perf_counter() - started:.1f} s "
                      f"({len(problems)} failed)")
@@ -244,13 +313,15 @@ class Engine:
         store, so the order of a cold build is informed too."""
         return self.project.root / "_build" / ".durations.json"
 
-    def durations(self) -> dict[str, float]:
+    def durations(self) -> dict[str, dict[str, float]]:
+        """Page -> device -> seconds its kernel took there last time (a
+        page on an H100 and on a laptop's CPU take different times)."""
         try:
-            found: dict[str, float] = json.loads(
-                self.history_path.read_text())
-            return found
+            data = json.loads(self.history_path.read_text())
         except (OSError, ValueError):
             return {}
+        return {page: times for page, times in data.items()
+                if isinstance(times, dict)}  # older files: per page only
 
     def differing_inputs(self, files: dict[str, JSON]) -> list[str]:
         """The project files among ``files`` (inputs recorded elsewhere: a
@@ -284,9 +355,21 @@ class Engine:
         notebook = nbformat.writes(nb)  # type: ignore[no-untyped-call]
         return Task(page.docname, page.source, notebook,
                     str(self.project.root), timeout=page.timeout,
-                    allow_errors=self.settings()["allow_errors"], gpu=page.gpu,
+                    allow_errors=self.settings(page)["allow_errors"],
+                    gpu=page.gpu,
+                    gpu_slots=self.gpu_slots,
+                    cache_dir=str(self.compile_cache),
                     ignored_dirs=(str(self.project.store_dir),
-                                  str(self.project.build_dir)))
+                                  str(self.project.build_dir)),
+                    variables=self.variables(page),
+                    unset_env=self.policy_variables(),
+                    setup=self.project.settings.get("kernel_setup"))
+
+    @property
+    def compile_cache(self) -> Path:
+        """JAX's persistent compilation cache, shared by the kernels of a
+        build and across builds (see :func:`kernel.compilation_cache`)."""
+        return self.project.root / "_build" / ".xla-cache"
 
     def _keep_failed(self, result: Result) -> None:
         """The partly executed notebook, for inspection."""
@@ -304,8 +387,9 @@ class Engine:
                 formats, digest, pages)
 
     def build(self, formats: list[str], jobs: int,
-              scheduler: str | None = None) -> list[Problem]:
-        problems = self.execute(jobs, scheduler)
+              scheduler: str | None = None,
+              retry_here: bool = False) -> list[Problem]:
+        problems = self.execute(jobs, scheduler, retry_here)
         if problems:
             return problems
         return self.render(formats)

@@ -24,13 +24,10 @@ instead of keeping outputs that may predate the edit.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,8 +35,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import devices, provenance
 from .provenance import JSON
-from . import provenance
+from .records import Failure, Result, Task
+
+__all__ = ["Failure", "Result", "Task", "execute_page", "kernel_environment"]
 
 #: Settings every kernel gets (they are part of each record's environment,
 #: so changing these re-executes every page); a book adds its own
@@ -199,94 +199,41 @@ def __bookengine_report(path):
     modules = sorted({m.__file__ for m in list(sys.modules.values())
                       if isinstance(getattr(m, "__file__", None), str)})
     usage = resource.getrusage(resource.RUSAGE_SELF)  # all its threads
+    device = None
+    jax = sys.modules.get("jax")
+    if jax is not None:  # what JAX really used (never imported: nothing)
+        try:
+            used = jax.devices()
+            device = {
+                "platform": used[0].platform,
+                "model": str(getattr(used[0], "device_kind", "")),
+                "devices": [str(d) for d in used],
+                "jax": getattr(jax, "__version__", None),
+                "jaxlib": getattr(sys.modules.get("jaxlib"), "__version__",
+                                  None),
+                "matmul_precision": (
+                    None if jax.config.jax_default_matmul_precision is None
+                    else str(jax.config.jax_default_matmul_precision)),
+                "x64": bool(jax.config.jax_enable_x64)}
+        except Exception as err:
+            device = {"error": f"{type(err).__name__}: {err}"}
+    # The page's own execution line (dlpy.runtime.Run.summary()).
+    runtime = sys.modules.get("dlpy.runtime")
+    page = getattr(runtime, "last_summary", None)
     with open(path, "w") as f:
         json.dump({"opened": seen, "modules": modules,
                    "unobserved": sys.modules["__bookengine_unobserved__"],
-                   "cpu_seconds": usage.ru_utime + usage.ru_stime}, f)
+                   "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                   "device": device,
+                   "page": dict(page) if page else None}, f)
 __bookengine_report(REPORT_PATH)
 del __bookengine_report
 '''
 
 
-@dataclasses.dataclass
-class Task:
-    """One page to execute."""
-
-    page: str                 # docname
-    source: str               # root-relative source file
-    notebook: str             # the unexecuted notebook, nbformat JSON
-    root: str                 # the engine's project root
-    timeout: int | None = None
-    allow_errors: bool = False
-    gpu: bool = False         # the page declared ``resources: {gpu: 1}``
-    gpu_index: str | None = None  # locally assigned GPU (CUDA index)
-    ignored_dirs: tuple[str, ...] = ()  # never recorded as inputs
-    unset_env: tuple[str, ...] = ()     # this process's, not the kernel's
-
-
-@dataclasses.dataclass
-class Failure:
-    """A page whose execution failed: where, what and the traceback."""
-
-    page: str
-    source: str
-    cell: int | None          # 1-based position among the page's code cells
-    cell_source: str
-    error: str                # e.g. "IndexError: list index out of range"
-    traceback: str
-
-
-@dataclasses.dataclass
-class Result:
-    """What executing a page produced, ready to be stored."""
-
-    page: str
-    source: str
-    notebook: str | None      # executed notebook (JSON), partial on failure
-    failure: Failure | None
-    files: dict[str, JSON]    # record name -> FileState JSON
-    environment: JSON
-    device: str
-    run: JSON                 # host, worker, started, seconds, cpu_seconds
-    executed_root: str = ""
-    #: what the page's code did that no file event shows (a subprocess,
-    #: a database, a network connection): see the kernel's prologue
-    unobserved: list[str] = dataclasses.field(default_factory=list)
-
-    def summary(self) -> str:
-        """``executed in 12.8 s (CPU 19.4 s) on CPU``, for the terminal."""
-        cpu = self.run.get("cpu_seconds")
-        return (f"executed in {self.run['seconds']:.1f} s"
-                + (f" (CPU {cpu:.1f} s)" if cpu is not None else "")
-                + f" on {self.device}")
-
-
 # --------------------------------------------------------------------------
 # Devices
 # --------------------------------------------------------------------------
-
-
-def gpu_names(visible: str | None = None) -> list[tuple[str, str]]:
-    """``(index, name)`` of the NVIDIA GPUs ``nvidia-smi`` reports (empty
-    when there is none), restricted to ``visible`` (a CUDA_VISIBLE_DEVICES
-    value) when given."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return []
-    try:
-        out = subprocess.run([smi, "--query-gpu=index,name",
-                              "--format=csv,noheader"], capture_output=True,
-                             text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    if out.returncode != 0:
-        return []
-    found = [tuple(part.strip() for part in line.split(",", 1))
-             for line in out.stdout.splitlines() if "," in line]
-    if visible is not None:
-        allowed = [v.strip() for v in visible.split(",") if v.strip()]
-        found = [g for g in found if g[0] in allowed]
-    return found  # type: ignore[return-value]
 
 
 #: The directory holding this package: on the engine's path, never on a
@@ -311,23 +258,112 @@ def base_environment(root: Path, unset: tuple[str, ...] = ()
     return env
 
 
-def kernel_environment(task: Task, root: Path) -> tuple[dict[str, str], str]:
-    """The kernel's environment variables and the device it will use."""
+def kernel_environment(task: Task, root: Path
+                       ) -> tuple[dict[str, str], str, devices.GPU | None]:
+    """The kernel's environment variables, its device label and the GPU it
+    is sent to (``None``: the CPU).
+
+    A page that declared a GPU, on a machine that has one, gets its card
+    (``task.gpu_index``, else the first visible one) by UUID, no
+    preallocation and its share of the card's memory (one of
+    ``task.gpu_slots``). Every other page runs on the CPU, GPUs hidden:
+    JAX never picks a GPU the engine did not assign. Without any GPU, a
+    page that declared one runs on the CPU: the documented CPU build.
+    """
     env = base_environment(root, task.unset_env)
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    gpus = gpu_names(visible) if task.gpu else []
+    env.update(task.variables)
+    if task.cache_dir:
+        env.update(compilation_cache(task.cache_dir))
+    gpus = devices.visible_gpus() if task.gpu else []
     if task.gpu_index is not None:
-        gpus = [g for g in gpus if g[0] == task.gpu_index]
-        env["CUDA_VISIBLE_DEVICES"] = task.gpu_index
+        gpus = [g for g in gpus if task.gpu_index in (g.index, g.uuid)]
     if gpus:
-        # Several pages may share a card: allocate memory as needed.
+        gpu = gpus[0]
+        env["CUDA_VISIBLE_DEVICES"] = gpu.uuid
         env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
-        return env, gpus[0][1]
-    if gpu_names():
-        # A page that did not ask for a GPU runs on the CPU even here.
-        env["CUDA_VISIBLE_DEVICES"] = ""
-        env["JAX_PLATFORMS"] = "cpu"
-    return env, "CPU"
+        env["XLA_PYTHON_CLIENT_MEM_FRACTION"] = devices.memory_fraction(
+            devices.gpu_slots(gpu, task.gpu_slots))
+        env.pop("JAX_PLATFORMS", None)
+        return env, devices.page_device(True, [gpu]), gpu
+    env["CUDA_VISIBLE_DEVICES"] = ""
+    env["JAX_PLATFORMS"] = "cpu"
+    return env, devices.CPU, None
+
+
+def compilation_cache(path: str) -> dict[str, str]:
+    """JAX's persistent compilation cache in ``path``, shared by the kernels
+    of a build and across builds (these settings change no output, so
+    they are not part of a page's recorded environment). No size limit:
+    JAX's needs the filelock package, which the book does not install;
+    `make clean` (or deleting the folder) empties it."""
+    return {"JAX_COMPILATION_CACHE_DIR": path,
+            # Cache every program: the book's are many and small (one page
+            # on the CPU: 67 programs, 540 kB; a warm cache took its
+            # kernel from 16.7 to 11.2 CPU seconds).
+            "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+            "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
+
+
+def device_record(expected: devices.GPU | None, reported: dict[str, Any] | None,
+                  env: dict[str, str]) -> dict[str, Any]:
+    """What a page's outputs depend on about its device: {platform, model,
+    compute capability, driver, CUDA, jaxlib, matmul precision,
+    determinism settings}, from what the kernel's JAX reported (``None``:
+    the page never imported JAX) and the card it was sent to."""
+    reported = reported or {}
+    flags = env.get("XLA_FLAGS", "")
+    return {
+        "platform": reported.get("platform") or ("gpu" if expected
+                                                 else "cpu"),
+        "model": reported.get("model") or (expected.name if expected
+                                           else devices.CPU),
+        "compute_capability": expected.compute_capability if expected
+        else None,
+        "driver": expected.driver if expected else None,
+        "cuda": expected.cuda if expected else None,
+        "uuid": expected.uuid if expected else None,
+        "jax": reported.get("jax"),
+        "jaxlib": reported.get("jaxlib"),
+        "matmul_precision": reported.get("matmul_precision"),
+        "numerics": env.get("DLPY_NUMERICS"),
+        "determinism": {
+            "xla_gpu_deterministic_ops":
+                "--xla_gpu_deterministic_ops=true" in flags,
+            "jax_enable_x64": reported.get("x64"),
+            "PYTHONHASHSEED": env.get("PYTHONHASHSEED"),
+        },
+    }
+
+
+def device_mismatch(task: Task, expected: devices.GPU | None,
+                    reported: dict[str, Any] | None) -> Failure | None:
+    """A failure when the kernel's JAX ran somewhere else than the page was
+    sent to (a page sent to a GPU whose JAX has no CUDA, or cannot see the
+    card, would otherwise run on the CPU and record the GPU)."""
+    if not reported:
+        return None  # the page never imported JAX
+    if "platform" not in reported:
+        return Failure(
+            task.page, task.source, None, "",
+            f"DeviceUnknown: {task.source} imported JAX, but jax.devices() "
+            f"failed after its last cell: {reported.get('error')}", "")
+    want = "gpu" if expected else "cpu"
+    got = "gpu" if reported["platform"] in ("gpu", "cuda", "rocm") \
+        else reported["platform"]
+    if got == want:
+        return None
+    sent = (f"GPU {expected.index} ({expected.name}, {expected.uuid})"
+            if expected else "the CPU")
+    ran = f"{reported['platform']} ({reported.get('model')})"
+    return Failure(
+        task.page, task.source, None, "",
+        f"DeviceMismatch: {task.source} was sent to {sent} but its JAX ran "
+        f"on {ran}",
+        "The page's kernel reported jax.devices() = "
+        f"{reported.get('devices')}. A page sent to a GPU never falls back "
+        "to the CPU: install JAX's CUDA build (make venv on the GPU "
+        "machine), or hide the GPUs from the whole build "
+        "(CUDA_VISIBLE_DEVICES=) for a CPU build.")
 
 
 # --------------------------------------------------------------------------
@@ -391,6 +427,13 @@ async def _run(nb: Any, task: Task, env: JSON, cwd: Path, workdir: Path,
                 nb.metadata["language_info"] = \
                     info["content"]["language_info"]
             await _silent(client, _PROLOGUE)
+            if task.setup:
+                module, _, function = task.setup.partition(":")
+                await _silent(client, (
+                    "import importlib as __bookengine_importlib\n"
+                    f"getattr(__bookengine_importlib.import_module({module!r}),"
+                    f" {function!r})()\n"
+                    "del __bookengine_importlib\n"))
             number = 0
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -454,13 +497,19 @@ def _inputs(data: JSON, root: Path, ignored: list[str],
 
 def execute_page(task: Task, worker: str = "local") -> Result:
     """Execute ``task``'s notebook in a fresh kernel; never raises for a
-    failing cell (the :class:`Failure` is in the result)."""
+    failing cell (the :class:`Failure` is in the result).
+
+    The time and device recorded are those the page itself showed its
+    reader (``dlpy.runtime.Run.summary()``, the execution line) when it
+    showed one, so the page, the build record and the terminal agree;
+    ``kernel_seconds`` is the kernel's whole life (start-up included, what
+    the scheduler plans with)."""
     import nbformat
 
     root = Path(os.environ.get("BOOKENGINE_ROOT") or task.root).resolve()
     nb = nbformat.reads(  # type: ignore[no-untyped-call]
         task.notebook, as_version=4)
-    env, device = kernel_environment(task, root)
+    env, device, expected = kernel_environment(task, root)
     cwd = (root / task.source).parent
     started = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory(prefix="bookengine-") as tmp:
@@ -473,19 +522,32 @@ def execute_page(task: Task, worker: str = "local") -> Result:
         seconds = time.perf_counter() - t0
         ignored = [*provenance.environment_dirs(), str(workdir),
                    *task.ignored_dirs]
+        if task.cache_dir:
+            ignored.append(task.cache_dir)
         data = {} if failure else json.loads(report.read_text())
         files = _inputs(data, root, ignored, started_ns) if data else {}
         unobserved = sorted(set(data.get("unobserved", [])))
         cpu = data.get("cpu_seconds")
+    reported = data.get("device")
+    if failure is None:
+        failure = device_mismatch(task, expected, reported)
+    page = data.get("page") or {}
+    shown = page.get("seconds")
     return Result(
         page=task.page, source=task.source,
         notebook=nbformat.writes(nb),  # type: ignore[no-untyped-call]
         failure=failure, files=files,
-        environment=provenance.environment(env, root), device=device,
+        environment=provenance.environment(
+            {k: v for k, v in env.items() if k not in task.variables}, root),
+        device=device,
         run={"host": socket.gethostname(), "worker": worker,
              "started": started.isoformat(timespec="seconds"),
-             "seconds": round(seconds, 2),
+             # the page's own, unrounded: shown to one decimal everywhere
+             "seconds": shown if shown is not None else round(seconds, 2),
+             "kernel_seconds": round(seconds, 2),
              # the kernel process's CPU time: above ``seconds`` when the
              # page's libraries ran on several cores at once
-             "cpu_seconds": None if cpu is None else round(cpu, 2)},
+             "cpu_seconds": None if cpu is None else round(cpu, 2),
+             "device": device_record(expected, reported, env),
+             "page": page or None},
         executed_root=str(root), unobserved=unobserved)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import textwrap
 
-from .kernel import Failure
+from .records import Failure
 
 
 class BuildError(Exception):

@@ -12,6 +12,10 @@ A page may declare what it needs in its front matter::
 
     resources:
       gpu: 1          # give this page a GPU when one is present
+    numerics:
+      matmul_precision: highest   # this page's float32 matrix products
+                                  # (default: _config.yml's execute:
+                                  # matmul_precision, else JAX's default)
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import yaml
 
 from .files import write_atomic
+from .problems import BuildError
 from .provenance import JSON, racy
 
 SUFFIXES = (".md", ".ipynb")
@@ -43,6 +48,19 @@ class Page:
     gpu: bool = False
     timeout: int | None = None
     inputs: tuple[str, ...] = ()   # declared in its front matter
+    matmul_precision: str = "default"   # front matter ``numerics:``
+
+
+#: What a book or a page may ask of JAX's float32 matrix products
+#: (``JAX_DEFAULT_MATMUL_PRECISION``): ``default`` is JAX's own choice
+#: (TF32 on NVIDIA GPUs of compute capability 8.0 and newer, full float32
+#: on CPUs), ``high`` and ``highest`` as in ``jax.default_matmul_precision``.
+MATMUL_PRECISIONS = ("default", "high", "highest")
+
+#: ``--numerics``: ``native`` computes as the machine does; ``tf32`` has
+#: every kernel round matrix-product operands as an NVIDIA GPU does (the
+#: book's ``[tool.bookengine] numerics_variable`` tells its code).
+NUMERICS = ("native", "tf32")
 
 
 @dataclasses.dataclass
@@ -53,9 +71,11 @@ class Project:
     config: JSON
     settings: JSON
     build_dir: Path
+    numerics: str = "native"
 
     @classmethod
-    def load(cls, root: Path, build_dir: Path | None = None) -> "Project":
+    def load(cls, root: Path, build_dir: Path | None = None,
+             numerics: str = "native") -> "Project":
         root = root.resolve()
         with (root / "_config.yml").open() as f:
             config = yaml.safe_load(f) or {}
@@ -64,9 +84,17 @@ class Project:
             with (root / "pyproject.toml").open("rb") as f:
                 settings = tomllib.load(f).get("tool", {}).get(
                     "bookengine", {})
-        build = (build_dir or root / "_build")
+        if numerics not in NUMERICS:
+            raise BuildError(f"--numerics must be one of {', '.join(NUMERICS)}"
+                             f"; got {numerics!r}")
+        default = root / "_build" / (
+            "" if numerics == "native" else f"numerics-{numerics}")
+        build = (build_dir or default)
         build = build if build.is_absolute() else root / build
-        return cls(root, config, settings, build.resolve())
+        project = cls(root, config, settings, build.resolve(), numerics)
+        project.matmul_precision("_config.yml execute:",
+                                 project.execute_settings)
+        return project
 
     # ----------------------------------------------------------------- paths
     @property
@@ -74,7 +102,25 @@ class Project:
         """Executed pages and their provenance: shared by every build
         directory of this root (``make test`` renders elsewhere but reuses
         what ``make book`` executed)."""
-        return self.root / "_build" / ".engine"
+        # Pages executed with emulated numerics are kept apart: switching
+        # --numerics never discards the native build's outputs.
+        suffix = "" if self.numerics == "native" else f"-{self.numerics}"
+        return self.root / "_build" / f".engine{suffix}"
+
+    def matmul_precision(self, where: str, settings: dict[str, Any]) -> str:
+        """The ``matmul_precision`` that ``settings`` (the book's execute
+        settings, or a page's ``numerics:`` front matter) asks for; the
+        book's own when a page says nothing."""
+        value = settings.get("matmul_precision")
+        if value is None:
+            return "default" if settings is self.execute_settings else \
+                self.matmul_precision("_config.yml execute:",
+                                      self.execute_settings)
+        if value not in MATMUL_PRECISIONS:
+            raise BuildError(
+                f"{where} matmul_precision must be one of "
+                f"{', '.join(MATMUL_PRECISIONS)}; got {value!r}")
+        return str(value)
 
     @property
     def execute_settings(self) -> JSON:
@@ -129,10 +175,12 @@ class Project:
             entry = index.get(self, path)
             if entry is None:
                 continue
-            pages.append(Page(docname, rel, entry["code"],
-                              gpu=bool(entry["gpu"]),
-                              timeout=entry["timeout"],
-                              inputs=tuple(entry.get("inputs", ()))))
+            pages.append(Page(
+                docname, rel, entry["code"], gpu=bool(entry["gpu"]),
+                timeout=entry["timeout"],
+                inputs=tuple(entry.get("inputs", ())),
+                matmul_precision=self.matmul_precision(
+                    f"{rel}: numerics:", entry.get("numerics") or {})))
         return pages
 
     # ------------------------------------------------------------- notebooks
@@ -235,6 +283,7 @@ class SourceIndex:
             resources = nb.metadata.get("resources") or {}
             execution = nb.metadata.get("execution") or {}
             page = {"code": code_hash(nb),
+                    "numerics": dict(nb.metadata.get("numerics") or {}),
                     "gpu": int(resources.get("gpu", 0) or 0) > 0,
                     "timeout": execution.get("timeout",
                                              project.default_timeout()),

@@ -56,9 +56,16 @@ def book_settings(root: Path) -> dict[str, Any]:
     return dict(found)
 
 #: Variables the engine assigns per page (which GPU, CPU-only pages on a GPU
-#: machine); the device they lead to is recorded instead.
+#: machine; the numerics policy); the device they lead to, and the policy,
+#: are recorded instead (the policy in the record's settings).
 ASSIGNED_PER_PAGE = frozenset({
     "CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "XLA_PYTHON_CLIENT_PREALLOCATE",
+    "JAX_DEFAULT_MATMUL_PRECISION", "XLA_PYTHON_CLIENT_MEM_FRACTION",
+    # JAX's persistent compilation cache (kernel.compilation_cache): where
+    # compiled programs are kept changes no output, and its path is
+    # machine-specific.
+    "JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS",
+    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES",
 })
 
 #: Files under these directories belong to the operating system; what the
@@ -330,7 +337,8 @@ class Current:
     environment: str                     # hash of the environment now
     environments: dict[str, JSON]        # hash -> environment (for diffs)
     devices: dict[str, str | None]       # page -> device it would get
-    settings: JSON = dataclasses.field(default_factory=dict)
+    settings: dict[str, JSON] = dataclasses.field(
+        default_factory=dict)            # page -> execution settings now
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
     declared: dict[str, list[str]] = dataclasses.field(
@@ -356,9 +364,10 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
             f"it used what the engine cannot observe ({shown}), so it "
             "re-executes on every build until its front matter declares "
             "what it reads (inputs: [...])")
-    if record.settings != now.settings:
-        changed = sorted(k for k in set(record.settings) | set(now.settings)
-                         if record.settings.get(k) != now.settings.get(k))
+    settings = now.settings.get(record.page, {})
+    if record.settings != settings:
+        changed = sorted(k for k in set(record.settings) | set(settings)
+                         if record.settings.get(k) != settings.get(k))
         reasons.append("the execution settings changed ("
                        + ", ".join(changed) + ")")
     for name, old in sorted(record.files.items()):

@@ -1,23 +1,27 @@
 """Run stale pages in parallel: on this machine, or on a Dask cluster.
 
 Both paths hand each page to :func:`bookengine.kernel.execute_page` as one
-unit of work and yield :class:`~bookengine.kernel.Result` records as pages
+unit of work and yield :class:`~bookengine.records.Result` records as pages
 finish, longest first (from the last recorded durations), so the slowest
 page does not start last.
 
 Local (default, no server): ``jobs`` threads, each driving one kernel
 process. On a machine with NVIDIA GPUs, a page that declares
-``resources: {gpu: 1}`` waits for a free GPU and gets it alone through
-``CUDA_VISIBLE_DEVICES`` (JAX does not preallocate the card); other pages
-run on the CPU.
+``resources: {gpu: 1}`` waits for a free slot on a card and gets that card
+through ``CUDA_VISIBLE_DEVICES``; a card has several slots (``gpu_slots``,
+by default from its memory, see :func:`bookengine.devices.gpu_slots`), each
+kernel limited to its share of the card's memory. Other pages run on the
+CPU.
 
 Dask (``--scheduler tcp://host:8786``): each page is one task; a page that
-declares a GPU asks for the worker resource ``GPU=1`` (start GPU workers with
-``--resources GPU=1``). Every worker must run this project at the same
-sources and in the same environment: :func:`worker_identity` is compared
-with the engine's own, and a worker that differs is refused by name with
-what differs, never used. An unreachable scheduler fails the build with its
-address; there is no fallback to local execution.
+declares a GPU asks for the worker resource ``GPU=1`` (start GPU workers
+with ``--resources GPU=<slots>``, e.g. ``GPU=8`` on an 80 GB card, so that a
+card holds as many kernels as it has slots). Every worker must run this
+project at the same sources and in the same environment:
+:func:`worker_identity` is compared with the engine's own, and a worker that
+differs is refused by name with what differs, never used. An unreachable
+scheduler fails the build with its address; there is no fallback to local
+execution.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ import subprocess
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import ENGINE_HASH, devices, provenance
+from .kernel import base_environment, execute_page
 from .provenance import JSON
-from . import ENGINE_HASH, provenance
-from .kernel import (Failure, Result, Task, base_environment, execute_page,
-                     gpu_names)
+from .records import Failure, Result, Task
 from .problems import BuildError
 
 #: How long to try reaching a Dask scheduler before failing the build.
@@ -62,33 +66,51 @@ def _crashed(task: Task, err: BaseException) -> Result:
     return Result(task.page, task.source, None, failure, {}, {}, "", {})
 
 
-def run_local(tasks: list[Task], jobs: int,
-              log: Callable[[str], None]) -> Iterator[Result]:
-    """Execute ``tasks`` with ``jobs`` kernels at a time on this machine."""
-    gpus = [index for index, _ in gpu_names(
-        os.environ.get("CUDA_VISIBLE_DEVICES"))]
-    free = list(gpus)
+def run_local(tasks: list[Task], jobs: int, log: Callable[[str], None],
+              gpus: list[devices.GPU] | None = None,
+              slots: int | None = None) -> Iterator[Result]:
+    """Execute ``tasks`` with ``jobs`` kernels at a time on this machine;
+    ``gpus``: the cards to share (default: the visible ones), ``slots``
+    kernels per card (default: from each card's memory)."""
+    if gpus is None:
+        gpus = devices.visible_gpus()
+    capacity = {g.uuid: devices.gpu_slots(g, slots) for g in gpus}
+    in_use = {g.uuid: 0 for g in gpus}
     pending = list(tasks)
+    waiting: set[str] = set()
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         running: dict[cf.Future[Result], Task] = {}
         while pending or running:
             index = 0
             while len(running) < jobs and index < len(pending):
                 task = pending[index]
+                where = ""
                 if task.gpu and gpus:
+                    free = [g for g in gpus
+                            if in_use[g.uuid] < capacity[g.uuid]]
                     if not free:
+                        if task.page not in waiting:
+                            waiting.add(task.page)
+                            log(f"{task.source} waits for a GPU slot (all "
+                                f"{sum(capacity.values())} in use)")
                         index += 1
                         continue
-                    task = dataclasses.replace(task, gpu_index=free.pop(0))
+                    gpu = min(free, key=lambda g: in_use[g.uuid]
+                              / capacity[g.uuid])
+                    in_use[gpu.uuid] += 1
+                    task = dataclasses.replace(
+                        task, gpu_index=gpu.uuid,
+                        gpu_slots=capacity[gpu.uuid])
+                    where = (f" on GPU {gpu.index} (slot {in_use[gpu.uuid]} "
+                             f"of {capacity[gpu.uuid]})")
                 pending.pop(index)
-                log(f"executing {task.source}"
-                    + (f" on GPU {task.gpu_index}" if task.gpu_index else ""))
+                log(f"executing {task.source}{where}")
                 running[pool.submit(execute_page, task)] = task
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
                 if task.gpu_index is not None:
-                    free.append(task.gpu_index)
+                    in_use[task.gpu_index] -= 1
                 try:
                     yield future.result()
                 except Exception as err:  # noqa: BLE001 - reported as a page failure
@@ -187,7 +209,8 @@ def identity_differences(mine: JSON, theirs: JSON, limit: int = 4) -> list[str]:
 def _dask_execute(task: Task) -> Result:
     from distributed import get_worker
 
-    task = dataclasses.replace(task, unset_env=_dask_process_settings())
+    task = dataclasses.replace(
+        task, unset_env=task.unset_env + _dask_process_settings())
     return execute_page(task, worker=get_worker().address)
 
 

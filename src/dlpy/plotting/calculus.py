@@ -14,9 +14,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 from numpy.typing import ArrayLike, NDArray
 
 from dlpy.plotting.style import COLORS, new_figure
@@ -29,7 +27,6 @@ __all__ = [
     "plot_local_global",
     "plot_loss_curve",
     "plot_momentum_sweep",
-    "plot_outcome_grid",
     "plot_slopes",
 ]
 
@@ -259,14 +256,14 @@ def plot_momentum_sweep(momenta: ArrayLike, finals: ArrayLike,
     x, y = _path(momenta), _path(finals)
     labels = [str(o) for o in outcomes]
     colors = _category_colors("plot_momentum_sweep", labels, categories)
-    fig, ax = new_figure(6.4, 3.8)
+    fig, ax = new_figure(5.2, 2.6)
     for label, position in minima.items():
         ax.axhline(float(position), color=COLORS["muted"], linestyle="--",
                    linewidth=1, label=str(label))
     for k, (outcome, color) in enumerate(colors.items()):
         chosen = [i for i, o in enumerate(labels) if o == outcome]
         ax.plot(x[chosen], y[chosen], linestyle="none",
-                marker="os^Dv"[k % 5], markersize=6, color=color,
+                marker="os^Dv"[k % 5], markersize=5, color=color,
                 markeredgecolor=COLORS["ink"], markeredgewidth=0.5,
                 label=outcome, zorder=3)
     right = ax.twinx()
@@ -277,42 +274,6 @@ def plot_momentum_sweep(momenta: ArrayLike, finals: ArrayLike,
     _style_axes(ax, "momentum", "final position w")
     ax.legend(handles=ax.lines[len(minima):], loc="center left",
               frameon=True, fontsize=8)
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def plot_outcome_grid(x_values: ArrayLike, y_values: ArrayLike,
-                      outcomes: ArrayLike, *, xlabel: str = "momentum",
-                      ylabel: str = "learning rate",
-                      categories: Sequence[str] | None = None,
-                      title: str | None = None) -> Figure:
-    """A map of outcomes over two settings: cell ``[i, j]`` is the run with
-    ``y_values[i]`` and ``x_values[j]``, one colour per outcome (2.4.3)."""
-    x, y = _path(x_values), _path(y_values)
-    grid = np.asarray(outcomes, dtype=str)
-    colors = _category_colors("plot_outcome_grid", grid.ravel().tolist(),
-                              categories)
-    index = {outcome: k for k, outcome in enumerate(colors)}
-    codes = np.vectorize(index.get)(grid).astype(float)
-
-    def edges(v: NDArray[np.float64]) -> NDArray[np.float64]:
-        if len(v) == 1:
-            return np.array([v[0] - 0.5, v[0] + 0.5])
-        mid = (v[1:] + v[:-1]) / 2
-        return np.concatenate([[2 * v[0] - mid[0]], mid,
-                               [2 * v[-1] - mid[-1]]])
-
-    fig, ax = new_figure(6.4, 3.8)
-    ax.pcolormesh(edges(x), edges(y), codes,
-                  cmap=ListedColormap(list(colors.values())), vmin=-0.5,
-                  vmax=len(colors) - 0.5, edgecolors="white", linewidth=0.3)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.legend(handles=[Patch(facecolor=c, label=o)
-                       for o, c in colors.items()],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-              fontsize=8)
     if title:
         ax.set_title(title)
     return fig

@@ -44,7 +44,7 @@ MODES = ("structure", "forward", "backward", "path", "grad")
 LOOP_ROLES = ("data", "model", "loss", "optimizer")
 
 _COLUMN_STEP, _ROW_STEP = 3.0, 1.7
-_BOX_WIDTH, _BOX_HEIGHT = 1.25, 0.8
+_BOX_WIDTH, _BOX_HEIGHT = 1.5, 0.8
 Edge = tuple[int, int, float]  # operand index, result index, local grad
 Point = tuple[float, float]
 _LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white",
