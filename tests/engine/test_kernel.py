@@ -163,3 +163,56 @@ def test_the_kernel_is_this_interpreter_whatever_the_user_kernelspecs(
     assert os.path.realpath(printed) == os.path.realpath(sys.executable)
     assert result.environment["python"].endswith(
         os.path.realpath(sys.executable))
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    """Two H100s in the device model (no real card here)."""
+    from bookengine import devices
+
+    cards = [devices.GPU(str(i), f"GPU-{i}aaa", "NVIDIA H100 80GB HBM3",
+                         81559, "9.0", "550.54.15", "12.4") for i in range(2)]
+    monkeypatch.setattr(devices, "visible_gpus", lambda *a, **k: cards)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    return cards
+
+
+#: Printed by a page: what its kernel was started with, and where JAX runs.
+PROBE = ("import os\n"
+         "for key in ('CUDA_VISIBLE_DEVICES', 'JAX_PLATFORMS',\n"
+         "            'XLA_PYTHON_CLIENT_PREALLOCATE'):\n"
+         "    print(key, os.environ.get(key, '(unset)'))")
+
+
+def _printed(result) -> dict[str, str]:
+    assert result.failure is None, result.failure
+    nb = nbformat.reads(result.notebook, as_version=4)
+    text = "".join(out.get("text", "") for cell in nb.cells
+                   if cell.cell_type == "code" for out in cell.outputs)
+    return dict(line.split(" ", 1) for line in text.splitlines())
+
+
+def test_gpu_pages_get_one_card_and_no_preallocation(project,
+                                                     fake_gpus) -> None:
+    """Observed inside the kernel (not in the settings the engine meant to
+    give it): a GPU page sees only its card, without JAX's preallocation;
+    the device recorded is that card's."""
+    task = _task(project, PROBE)
+    gpu = execute_page(Task(**{**task.__dict__, "gpu": True,
+                               "gpu_index": "GPU-1aaa"}))
+    seen = _printed(gpu)
+    assert seen["CUDA_VISIBLE_DEVICES"] == "GPU-1aaa"   # its card, by UUID
+    assert seen["XLA_PYTHON_CLIENT_PREALLOCATE"] == "false"
+    assert gpu.device.startswith("NVIDIA H100 80GB HBM3")
+
+
+def test_cpu_pages_see_no_gpu_and_jax_runs_on_the_cpu(project,
+                                                      fake_gpus) -> None:
+    """On a machine with GPUs, a page that asked for none sees none: JAX
+    itself reports the CPU."""
+    platform = "import jax\nprint('platform', jax.devices()[0].platform)"
+    result = execute_page(_task(project, PROBE + "\n" + platform))
+    seen = _printed(result)
+    assert seen["CUDA_VISIBLE_DEVICES"] == ""
+    assert seen["JAX_PLATFORMS"] == "cpu" and seen["platform"] == "cpu"
+    assert result.device == "CPU"

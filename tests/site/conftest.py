@@ -1,9 +1,14 @@
 """Fixtures for the checks of what a reader gets: the website and the PDF.
 
-The session builds the book once, into its own directory ``_build/test``
-(``tools/book --build-dir _build/test build``: it reuses what ``make book``
-executed, so it only renders), serves ``_build/test/html`` over HTTP on
-127.0.0.1 and drives Debian's Chromium through Playwright. Nothing is downloaded: no browser build, no web font, no script.
+The session checks the build ``make book`` published (``_build``): when
+``tools/book render --check`` finds it up to date with the sources and the
+executed pages (as ``.ci/run``'s ``make book`` leaves it), the tests read
+it; otherwise the session builds the book once into its own directory
+``_build/test`` (``tools/book --build-dir _build/test build``: it reuses
+what ``make book`` executed, so it only renders; ``DLPY_SITE_BUILD=test``
+forces this). It serves the site over HTTP on 127.0.0.1 and drives
+Debian's Chromium through Playwright. Nothing is downloaded: no browser
+build, no web font, no script.
 
 ``DLPY_SITE_BOOK=/path/to/book`` checks another book root (one with its own
 ``_config.yml`` and ``_toc.yml``) instead of the repository's book; the
@@ -29,10 +34,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BOOK = Path(os.environ.get("DLPY_SITE_BOOK", REPO)).resolve()
-BUILD = BOOK / "_build" / "test"   # never the published _build/html
-HTML = BUILD / "html"
+PUBLISHED = BOOK / "_build"          # what `make book` wrote
+TEST_BUILD = BOOK / "_build" / "test"  # the session's own, if that is stale
 SCREENSHOTS = BOOK / "_build" / "screenshots"
-PDF_PAGES = BOOK / "_build" / "pdf-pages"
 AXE_DIR = BOOK / "_build" / "axe"
 #: npm packages (package.json, installed by `make npm`).
 NODE_MODULES = REPO / "node_modules"
@@ -135,26 +139,54 @@ def pytest_generate_tests(metafunc):
                              [p for p in toc_pages() if is_notebook(p)])
 
 
+def engine_env() -> dict[str, str]:
+    """This process's environment for ``tools/book``, less the suite's own
+    settings (the engine records ``DLPY_*`` variables with every build)."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith(("DLPY_SITE_", "DLPY_HYPOTHESIS_"))}
+
+
+@functools.cache
+def site_build() -> Path:
+    """The build the tests read: the published one while it is up to date
+    (the engine's own check), else the session's ``_build/test``."""
+    if os.environ.get("DLPY_SITE_BUILD") != "test":
+        proc = subprocess.run(
+            [sys.executable, "tools/book", "--root", str(BOOK), "render",
+             "--formats", "html,pdf", "--check"],
+            cwd=REPO, capture_output=True, text=True, env=engine_env())
+        if proc.returncode == 0:
+            return PUBLISHED
+    return TEST_BUILD
+
+
 @pytest.fixture(scope="session")
 def book() -> SimpleNamespace:
     """Where the book and its outputs are, and what it contains."""
+    build = site_build()
     return SimpleNamespace(
-        root=BOOK, build=BUILD, html=HTML, screenshots=SCREENSHOTS, pdf_pages=PDF_PAGES,
-        pages=toc_pages(), chapters=chapter_pages(), source_of=source_of,
-        is_notebook=is_notebook, markdown_lines=markdown_lines)
+        root=BOOK, build=build, html=build / "html", screenshots=SCREENSHOTS,
+        pages=toc_pages(), chapters=chapter_pages(),
+        source_of=source_of, is_notebook=is_notebook,
+        markdown_lines=markdown_lines)
 
 
 @pytest.fixture(scope="session")
-def built_book() -> Path:
-    """Build the HTML site and the PDF; fail with the build's output."""
-    command = [sys.executable, "tools/book", "--root", str(BOOK),
-               "--build-dir", str(BUILD), "build", "--formats", "html,pdf"]
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    if proc.returncode != 0:
-        output = (proc.stdout + proc.stderr).splitlines()
-        pytest.fail("the book build failed:\n" + "\n".join(output[-150:]),
-                    pytrace=False)
-    assert (HTML / "index.html").exists(), "no _build/html/index.html"
+def built_book(book) -> Path:
+    """The HTML site and the PDFs: the published ones while up to date,
+    else built now (the build's output on failure)."""
+    if book.build == TEST_BUILD:
+        command = [sys.executable, "tools/book", "--root", str(BOOK),
+                   "--build-dir", str(TEST_BUILD), "build", "--formats",
+                   "html,pdf"]
+        proc = subprocess.run(command, cwd=REPO, capture_output=True,
+                              text=True, env=engine_env())
+        if proc.returncode != 0:
+            output = (proc.stdout + proc.stderr).splitlines()
+            pytest.fail("the book build failed:\n" + "\n".join(
+                output[-150:]), pytrace=False)
+    assert (book.html / "index.html").exists(), \
+        f"no {book.html}/index.html"
     return BOOK
 
 
@@ -174,9 +206,10 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 @pytest.fixture(scope="session")
-def site(built_book) -> str:
-    """Base URL of ``_build/html`` served on 127.0.0.1 (a free port)."""
-    handler = functools.partial(_QuietHandler, directory=str(HTML))
+def site(built_book, book) -> str:
+    """Base URL of the site (``<build>/html``) served on 127.0.0.1 (a free
+    port)."""
+    handler = functools.partial(_QuietHandler, directory=str(book.html))
     server = _Server(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -258,22 +291,13 @@ def _poppler() -> None:
                         "(installs poppler-utils)", pytrace=False)
 
 
-@pytest.fixture(scope="session")
-def pdf(built_book) -> Path:
-    """The whole book's PDF, after checking the poppler tools are there."""
-    _poppler()
-    path = BUILD / "latex" / pdf_documents()[0].pdf
-    assert path.is_file(), f"the build wrote no {path}"
-    return path
-
-
 @pytest.fixture(scope="session", params=pdf_documents(),
                 ids=lambda d: d.name)
-def document(request, built_book) -> SimpleNamespace:
+def document(request, built_book, book) -> SimpleNamespace:
     """Each PDF (the book, then the chapter PDFs) and the pages it holds."""
     _poppler()
     doc = request.param
-    path = BUILD / "latex" / doc.pdf
+    path = book.build / "latex" / doc.pdf
     assert path.is_file(), f"the build wrote no {path}"
     return SimpleNamespace(**vars(doc), path=path)
 
@@ -342,6 +366,11 @@ def axe_summary() -> list[str]:
 
 
 def pytest_terminal_summary(terminalreporter):
+    if site_build.cache_info().currsize:
+        terminalreporter.write_line(
+            f"site tests read {site_build().relative_to(BOOK)} "
+            + ("(published by `make book`, up to date)"
+               if site_build() == PUBLISHED else "(built by this session)"))
     if not AXE_FINDINGS:
         return
     lines = axe_summary()

@@ -449,10 +449,29 @@ def glued_text(nb) -> dict[str, str]:
     return found
 
 
+#: Glued values the re-run notebook must reproduce, at least.
+MIN_COMPARED = 10
+
+
+def quickest_chapter_page(pages, records, executed) -> str:
+    """The chapter notebook that executed fastest among those that glue at
+    least ``MIN_COMPARED`` values (not measured durations)."""
+    import nbformat
+
+    def compared(page):
+        stored = glued_text(nbformat.reads(executed[page], as_version=4))
+        return sum(not TIMING_GLUE.search(name) for name in stored)
+
+    candidates = [p for p in pages if p in records
+                  and compared(p) >= MIN_COMPARED]
+    assert candidates, f"no chapter notebook glues {MIN_COMPARED} values"
+    return min(candidates, key=lambda p: records[p].run.get("seconds", 0))
+
+
 @pytest.mark.slow
-def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
-    """Run every downloaded chapter notebook as a reader would, and get
-    the book's numbers.
+def test_downloaded_chapter_notebook_runs(site, book, tmp_path):
+    """Run a downloaded chapter notebook as a reader would, and get the
+    book's numbers.
 
     The kernel is Jupyter's ``python3``, which must be this interpreter
     (the project's virtual environment) importing this checkout's dlpy; it
@@ -460,7 +479,10 @@ def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
     Jupyter would (the first cell imports dlpy, which chooses JAX). Every
     value the book glued (read from the build's executed notebooks: the
     download drops hidden glue outputs) must come out the same, except
-    measured durations.
+    measured durations. One chapter page, the one that executed fastest
+    (``DLPY_SITE_ALL_NOTEBOOKS=1``: every chapter page): the book's build
+    executes every page, and what the download adds (the kernel, the
+    environment a reader has) is the same for all of them.
     """
     import nbformat
     from bookengine.project import Project
@@ -471,12 +493,15 @@ def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
 
     store = Store(Project.load(book.root).store_dir, log=lambda _: None)
     with store.lock(exclusive=False):
+        records = dict(store.records())
         executed = {page: store.notebook(record)
-                    for page, record in store.records().items()}
+                    for page, record in records.items()}
 
     pages = [p for p in book.pages
              if p.startswith("book/ch") and book.is_notebook(p)]
     assert pages, "no chapter notebook page in the TOC"
+    if not os.environ.get("DLPY_SITE_ALL_NOTEBOOKS"):
+        pages = [quickest_chapter_page(pages, records, executed)]
     env = dict(os.environ, MPLBACKEND="agg", PYTHONHASHSEED="0")
     env.pop("KERAS_BACKEND", None)
     probe = "import sys, dlpy; print(sys.executable); print(dlpy.__file__)"
@@ -501,7 +526,7 @@ def test_downloaded_chapter_notebooks_run(site, book, tmp_path):
                   and not TIMING_GLUE.search(name)}
         assert not differ, f"{page_name}: glued values changed: {differ}"
         compared += sum(not TIMING_GLUE.search(name) for name in stored)
-    assert compared > 100, compared  # the chapters glue hundreds of values
+    assert compared >= MIN_COMPARED, compared
     print("executed downloaded notebooks:", "; ".join(timings))
 
 

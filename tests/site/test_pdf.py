@@ -2,8 +2,7 @@
 (front matter, chapter 1, chapter 2), each with every title of its pages,
 resolved references, links that land, embedded fonts and all its figures;
 a chapter PDF opens with its own title page and is linked from its pages
-on the website. Pages to look at are rendered to ``_build/pdf-pages/``
-(80 dpi PNG).
+on the website. (Pages to look at, as PNG: ``tools/pdf_pages.py``.)
 """
 
 from __future__ import annotations
@@ -51,11 +50,6 @@ def titles(book, pages) -> list[tuple[str, str]]:
             if match:
                 found.append((page, plain_title(match.group(2))))
     return found
-
-
-@pytest.fixture(scope="module")
-def pdf_text(pdf) -> str:
-    return run("pdftotext", "-enc", "UTF-8", str(pdf), "-")
 
 
 @pytest.fixture(scope="module")
@@ -238,38 +232,3 @@ def test_chapter_pages_link_their_pdf(site, book, document):
         f"{url} is not the PDF the build published")
     metadata = PdfReader(document.path).metadata
     assert metadata.title, metadata
-
-
-def test_render_pages_for_review(book, pdf, pdf_text):
-    """First pages, and a page with a figure and a listing, as PNG."""
-    out = book.pdf_pages
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("*.png"):
-        old.unlink()
-    run("pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "4", str(pdf),
-        str(out / "first"))
-    pages_text = pdf_text.split("\f")
-    with_listing = {i + 1 for i, text in enumerate(pages_text)
-                    if re.search(r"Listing \d", text)}
-    with_image = set(images_by_page(pdf))
-    chosen = sorted(with_image & with_listing) or sorted(with_image)
-    assert chosen, "no page with a figure"
-    page = str(chosen[0])
-    run("pdftoppm", "-r", "80", "-png", "-f", page, "-l", page, str(pdf),
-        str(out / "figure-and-listing"))
-    rendered = sorted(p.name for p in out.glob("*.png"))
-    assert len(rendered) >= 2, rendered
-
-
-def test_render_chapter_openings_for_review(book, document):
-    """Title page, contents and first page of each chapter PDF, as PNG in
-    _build/pdf-pages/chapters/."""
-    if not document.chapter:
-        return  # the book's first pages: test_render_pages_for_review
-    out = book.pdf_pages / "chapters"
-    out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob(f"{document.name}-*.png"):
-        old.unlink()
-    run("pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "3",
-        str(document.path), str(out / document.name))
-    assert len(list(out.glob(f"{document.name}-*.png"))) == 3

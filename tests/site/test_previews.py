@@ -177,7 +177,14 @@ def test_preview_screenshot_and_audit(browser, site, book, axe, mode):
         page.goto(url_of(site, PAGE), wait_until="load")
         preview = hover(page, KINDS[0][2])
         settle(page)
-        page.wait_for_timeout(400)  # the fade-in
+        # The fade-in: until the box is fully opaque and no animation
+        # (CSS transition) is running on the page.
+        page.wait_for_function(f"""() => {{
+            const box = document.querySelector("{PREVIEW}");
+            return box && getComputedStyle(box).opacity === "1" &&
+                document.getAnimations().every(
+                    a => a.playState !== "running");
+        }}""", timeout=10_000)
         out = book.screenshots / "previews" / f"figure-preview-{mode}.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         box = preview.bounding_box()

@@ -85,6 +85,9 @@ def parser() -> argparse.ArgumentParser:
     executing(sub.add_parser("execute", help="execute what is stale"))
     render = sub.add_parser("render", help="render from the stored outputs")
     render.add_argument("--formats", type=_formats, default=["html", "pdf"])
+    render.add_argument("--check", action="store_true",
+                        help="render nothing: exit 0 when every format is "
+                             "published and up to date, 1 when not")
     sub.add_parser("status", help="which pages are fresh or stale, and why")
     export = sub.add_parser("export", help="write the executed pages, with "
                             "their provenance, to an archive")
@@ -147,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
         engine = Engine(args.root, args.build_dir, numerics=args.numerics)
         if args.command == "status":
             return show_status(engine)
+        if args.command == "render" and args.check:
+            with build_lock(engine.project.build_dir):
+                behind = engine.not_up_to_date(args.formats)
+            for fmt in args.formats:
+                print(f"{fmt}: " + ("not up to date" if fmt in behind
+                                    else "published and up to date"))
+            return 1 if behind else 0
         with build_lock(engine.project.build_dir):
             problems = run_command(engine, args)
     except BuildError as err:

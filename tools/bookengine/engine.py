@@ -386,6 +386,22 @@ class Engine:
             return Renderer(self.project, self.store, self.say).render(
                 formats, digest, pages)
 
+    def not_up_to_date(self, formats: list[str]) -> list[str]:
+        """The formats whose published output a build would render again
+        (a stale page, or anything the render reads changed since)."""
+        from .project import git_commit
+
+        with self.store.lock(exclusive=False):
+            pages = self.pages()
+            if any(self.reasons(pages).values()):
+                return list(formats)
+            digest, _ = self.environment()
+            renderer = Renderer(self.project, self.store, self.say)
+            renderer.use_pages([page.docname for page in pages])
+            commit = git_commit(self.project.root)
+            return [fmt for fmt in formats if not renderer.up_to_date(
+                fmt, renderer.stamps(fmt, digest, commit)[0])]
+
     def build(self, formats: list[str], jobs: int,
               scheduler: str | None = None,
               retry_here: bool = False) -> list[Problem]:

@@ -131,6 +131,8 @@ class Project:
         """``cache`` (default): execute what is stale; ``force``: execute
         everything on every build; ``off``: execute nothing."""
         mode = self.execute_settings.get("execute_notebooks", "cache")
+        if mode is False:  # YAML reads an unquoted ``off`` as false
+            return "off"
         if mode in ("auto", "cache"):
             return "cache"
         if mode not in ("force", "off"):

@@ -277,14 +277,19 @@ class Renderer:
         return []
 
     # ------------------------------------------------------------------ run
+    def use_pages(self, pages: list[str]) -> None:
+        """Render the stored outputs of ``pages`` (the executed pages of the
+        table of contents) and of no other page."""
+        records = self.store.records()
+        self.records = {page: records[page] for page in pages
+                        if page in records}
+
     def render(self, formats: list[str], environment: str,
                pages: list[str]) -> list[Problem]:
         """Render ``formats`` from the stored outputs of ``pages`` (the
         executed pages of the table of contents; records of other pages
         are never rendered), then publish them all, or nothing."""
-        records = self.store.records()
-        self.records = {page: records[page] for page in pages
-                        if page in records}
+        self.use_pages(pages)
         commit = git_commit(self.project.root)
         stamps = {fmt: self.stamps(fmt, environment, commit)
                   for fmt in formats}

@@ -39,7 +39,8 @@ from .provenance import JSON
 from .records import Failure, Result, Task
 from .problems import BuildError
 
-#: How long to try reaching a Dask scheduler before failing the build.
+#: How long to try reaching a Dask scheduler before failing the build
+#: (``BOOKENGINE_CONNECT_TIMEOUT_S`` overrides it).
 CONNECT_TIMEOUT_S = 30
 
 
@@ -57,6 +58,11 @@ def usable_cpus() -> int:
     except (OSError, ValueError):
         pass
     return max(1, count)
+
+
+def connect_timeout() -> float:
+    return float(os.environ.get("BOOKENGINE_CONNECT_TIMEOUT_S",
+                                CONNECT_TIMEOUT_S))
 
 
 def _crashed(task: Task, err: BaseException) -> Result:
@@ -230,13 +236,14 @@ def run_dask(tasks: list[Task], address: str, root: Path,
         raise BuildError("--scheduler needs dask.distributed: "
                          f"{err}") from err
     log(f"connecting to the Dask scheduler at {address} ...")
+    timeout = connect_timeout()
     try:
-        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s",
+        client = Client(address, timeout=f"{timeout}s",
                         set_as_default=False)
     except (OSError, TimeoutError) as err:
         raise BuildError(
             f"cannot reach the Dask scheduler at {address} (gave up after "
-            f"{CONNECT_TIMEOUT_S} s): {err}. Nothing was executed; start "
+            f"{timeout:g} s): {err}. Nothing was executed; start "
             "the scheduler or drop SCHEDULER to execute locally.") from err
     with client:
         workers = client.scheduler_info()["workers"]

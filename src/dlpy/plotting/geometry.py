@@ -69,8 +69,9 @@ def plot_points_and_arrow(point: ArrayLike) -> Figure:
                       (right, "the same point as an arrow")):
         if ax is right:
             _arrow(ax, (0.0, 0.0), xy, COLORS["primary"], "vector")
+        # Up and to the left of the point, inside the frame.
         ax.annotate(f"({x:g}, {y:g})", (x, y), textcoords="offset points",
-                    xytext=(6, 6), fontsize=9)
+                    xytext=(-6, 6), ha="right", fontsize=9)
         ax.set_title(title, fontsize=10)
     return fig
 
@@ -138,7 +139,10 @@ def plot_stages(stages: Sequence[ArrayLike], labels: Sequence[str],
                 color=COLORS[_STAGE_COLORS[i]], marker=markers[i],
                 markersize=4 if i != 2 else 6, linewidth=1.6, label=label,
                 markevery=markevery, gid=f"stage{i}")
-    ax.legend(fontsize=8, loc="best")
+    # Below the plane, not on it: "best" weighs only the marked points, so
+    # it can hide the edges between them.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncols=min(len(arrays), 2), frameon=False)
     if title is not None:
         ax.set_title(title, fontsize=10)
     return fig

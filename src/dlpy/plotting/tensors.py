@@ -22,6 +22,7 @@ __all__ = [
     "plot_digit",
     "plot_digits",
     "plot_matmul_boxes",
+    "plot_prediction",
     "plot_tensor_ranks",
 ]
 
@@ -83,6 +84,48 @@ def plot_digits(images: ArrayLike, labels: Sequence[object] | None = None,
         else:
             _show_image(ax, array[index],
                         None if labels is None else str(labels[index]))
+    return fig
+
+
+def plot_prediction(image: ArrayLike, probabilities: ArrayLike,
+                    label: int) -> Figure:
+    """A digit beside the ten probabilities a model gives it (2.1).
+
+    The bar of the model's answer (the largest probability) is drawn in the
+    primary colour, the bar of the true ``label`` in the secondary colour
+    when the answer is wrong, the others muted; each bar of at least 1% is
+    annotated with its percentage.
+    """
+    p = np.asarray(probabilities, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(
+            "plot_prediction: probabilities must be a rank-1 array, one "
+            f"per class. Received: probabilities.shape={p.shape}")
+    if not 0 <= int(label) < p.size:
+        raise ValueError(
+            f"plot_prediction: label must be a class index below "
+            f"{p.size}. Received: label={label}")
+    answer = int(p.argmax())
+    fig, (left, right) = new_figure(
+        6.0, 2.4, ncols=2, gridspec_kw={"width_ratios": [1, 2.4]})
+    _show_image(left, checks.image("plot_prediction", "image", image),
+                f"label: {label}", fontsize=10)
+    colours = [COLORS["muted"]] * p.size
+    if answer != label:
+        colours[label] = COLORS["secondary"]
+    colours[answer] = COLORS["primary"]
+    bars = right.bar(range(p.size), p, color=colours)
+    for index, bar in enumerate(bars):
+        bar.set_gid(f"class-{index}")
+        if p[index] >= 0.01:
+            right.annotate(f"{p[index]:.0%}", (index, p[index]),
+                           ha="center", va="bottom", fontsize=8,
+                           xytext=(0, 2), textcoords="offset points")
+    right.set_xticks(range(p.size))
+    right.set_ylim(0, 1.12)
+    right.set_xlabel("class")
+    right.set_ylabel("probability")
+    right.spines[["top", "right"]].set_visible(False)
     return fig
 
 
