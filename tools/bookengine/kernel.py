@@ -84,7 +84,7 @@ def __bookengine_watch():
         if caller.split(".")[0] in machinery:
             return
         path = os.path.abspath(os.fsdecode("." if path is None else path))
-        if seen.get(path) in (None, "stat"):
+        if seen.get(path) in (None, "stat", "stat-lib"):
             seen[path] = "listed"
     # What the page's own code (a cell, a project module) does that no
     # file event shows: recorded so the engine can say so. Calls made by
@@ -127,9 +127,12 @@ def __bookengine_watch():
             if not getattr(busy, "on", False):
                 busy.on = True
                 try:
-                    if not isinstance(path, int) and by_page_code():
+                    if not isinstance(path, int):
+                        # A library's check counts for project files only
+                        # (the engine decides which those are).
                         seen.setdefault(os.path.abspath(os.fsdecode(path)),
-                                        "stat")
+                                        "stat" if by_page_code()
+                                        else "stat-lib")
                 except Exception:
                     pass
                 finally:
@@ -181,7 +184,7 @@ def __bookengine_watch():
                     seen[path] = "written"
                 else:
                     seen[path] = "read-then-written"
-            elif kind in (None, "stat"):
+            elif kind in (None, "stat", "stat-lib"):
                 seen[path] = "read" if os.path.exists(path) else "missing"
         except Exception:
             pass
@@ -471,13 +474,19 @@ def _inputs(data: JSON, root: Path, ignored: list[str],
     opened: dict[str, str] = data["opened"]
     names = {p for p, kind in opened.items()
              if kind in ("read", "missing", "listed", "stat")}
+    # What installed libraries checked: inputs only inside the project
+    # (Matplotlib looking for ./matplotlibrc), not in their own folders.
+    names |= {p for p, kind in opened.items() if kind == "stat-lib"
+              and provenance.is_project_path(provenance.record_path(
+                  Path(os.path.realpath(p)), root))}
     names |= {p for p in data["modules"] if opened.get(p) not in (
         "written", "read-then-written")}
     files = {}
     for path in sorted(names):
         if not provenance.is_recorded_input(path, ignored):
             continue
-        exists_only = opened.get(path) == "stat" and os.path.isdir(path)
+        exists_only = opened.get(path) in ("stat", "stat-lib") and \
+            os.path.isdir(path)
         if exists_only and root.is_relative_to(os.path.realpath(path)):
             continue  # a folder above the project (Path.resolve stats it)
         state = provenance.FileState.of(
