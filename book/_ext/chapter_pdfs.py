@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import tomllib
 from pathlib import Path
 
 from docutils import nodes
@@ -49,8 +50,16 @@ from sphinx.util.texescape import escape
 # The book's own LaTeX structure (book/_ext is on the path, as for Sphinx).
 from latex_structure import BIBLIOGRAPHY, NUMBERED, SAVE_DEPTH, UNNUMBERED
 
-#: The site folder with the PDFs (the engine publishes them there too).
-SITE_PDF_DIR = "_pdf"
+def site_pdf_dir(app: Sphinx) -> str:
+    """The site folder with the PDFs, where the engine publishes them:
+    ``site_pdf_dir`` in ``[tool.bookengine]`` of pyproject.toml."""
+    path = Path(app.srcdir) / "pyproject.toml"
+    try:
+        with path.open("rb") as f:
+            settings = tomllib.load(f).get("tool", {}).get("bookengine", {})
+    except FileNotFoundError:
+        settings = {}
+    return str(settings.get("site_pdf_dir", "_pdf"))
 
 
 @dataclasses.dataclass
@@ -353,7 +362,7 @@ def add_download_links(app: Sphinx, pagename, templatename, context,
                         "download-book-pdf-button"))
     for text, pdf, label in entries:
         groups[0]["buttons"].append({
-            "type": "link", "url": pathto(f"{SITE_PDF_DIR}/{pdf}", 1),
+            "type": "link", "url": pathto(f"{site_pdf_dir(app)}/{pdf}", 1),
             "text": text, "tooltip": text, "icon": "fas fa-file-pdf",
             "label": label})
 
@@ -364,7 +373,7 @@ def copy_published_pdfs(app: Sphinx, exception) -> None:
         return
     source = Path(app.config.dlpy_pdf_dir or
                   Path(app.outdir).parent.parent / "latex")
-    target = Path(app.outdir) / SITE_PDF_DIR
+    target = Path(app.outdir) / site_pdf_dir(app)
     wanted = [c.pdf for c in chapter_pdfs(app.config)]
     if book_pdf(app):
         wanted.append(book_pdf(app))

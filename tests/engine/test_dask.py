@@ -90,7 +90,7 @@ def test_pages_execute_on_the_cluster_workers(book, cluster) -> None:
     assert book.executions() == ["alpha", "beta", "gamma"]
     worker = book.record("alpha")["run"]["worker"]
     assert worker.startswith("tcp://127.0.0.1:")
-    assert "Dask worker tcp://127.0.0.1:" in book.html("record")
+    assert "a Dask worker" in book.html("record")  # no address published
     assert "The package says 1." in book.html("alpha")
     # What ran on the cluster is fresh for a local build too.
     book.build_ok()

@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bookengine import render
+from bookengine.build_record import write_build_record
 from bookengine.kernel import execute_page
 from bookengine.provenance import Record
 from bookengine.records import Task
@@ -124,16 +124,8 @@ def test_the_page_the_record_and_the_terminal_agree(project,
     # The build record: the same seconds and device, and the details.
     record = Record(result.page, result.source, "code", {}, "env",
                     result.device, result.run)
-
-    class Store:
-        def records(self):
-            return {record.page: record}
-
-        def environment(self, digest):
-            return {}
-
     path = project / "record.json"
-    render.write_build_record(path, Store(), {}, [record.page])
+    write_build_record(path, [record], lambda digest: {}, {}, [record.page])
     table = json.loads(path.read_text())["markdown"]
     row = next(r for r in table.splitlines() if "/book/page" in r)
     cells = [c.strip() for c in row.split("|")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ def test_file_state_hashes_content_and_reuses_it_while_stat_is_unchanged(
         tmp_path, monkeypatch) -> None:
     path = tmp_path / "data.csv"
     path.write_text("a,b\n")
+    hour_ago = time.time_ns() - 3600 * 10**9  # outside the racy window
+    os.utime(path, ns=(hour_ago, hour_ago))
     state = FileState.of(path)
     assert state.sha256 == hashlib.sha256(b"a,b\n").hexdigest()
     calls = []
@@ -46,7 +49,8 @@ def _record(root: Path, **changes) -> Record:
     fields = dict(page="book/p", source="book/p.md", code="c1",
                   files={"src/m.py": FileState.of(root / "src/m.py")},
                   environment="e1", device="CPU",
-                  run={"seconds": 1.0}, settings={"allow_errors": False})
+                  run={"seconds": 1.0}, settings={"allow_errors": False},
+                  version=provenance.RECORD_VERSION)
     fields.update(changes)
     return Record(**fields)
 

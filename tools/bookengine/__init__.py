@@ -25,12 +25,18 @@ Execute stage (no Sphinx involved)
 Render stage (never executes)
     :mod:`~bookengine.render`  Sphinx in-process, incremental, strict: every
     warning fails the build; a page that failed, or whose outputs changed, is
-    re-read; output is published only when the build succeeded; the PDFs
+    re-read; only pages of the table of contents are rendered; the PDFs
     (the book's, named in ``_config.yml``, and one per chapter) come from a
     clean LaTeX folder;
+    :mod:`~bookengine.publish`  every requested format goes live in one step,
+    only after all of them succeeded;
     :mod:`~bookengine.sphinx_ext`  the Sphinx side: collects warnings as
-    structured records, refuses to execute, decides what to re-read, and
-    renders the build record.
+    structured records (from Sphinx's logging set-up on), refuses to
+    execute, decides what to re-read;
+    :mod:`~bookengine.sphinx_patches`  the changes to Sphinx's, MyST-NB's and
+    pybtex's private functions, each behind a version guard;
+    :mod:`~bookengine.build_record`  the build record page: written before
+    Sphinx starts, rendered by its directive.
 
 Around them: :mod:`~bookengine.records` (the task, result and failure records
 passed between the stages), :mod:`~bookengine.bundle` (export executed pages
@@ -38,8 +44,10 @@ from one machine and import them on another, failures included),
 :mod:`~bookengine.check` (the table of ``tools/remote.sh check``),
 :mod:`~bookengine.problems` (failures as typed
 records, printed with page, cell, source and traceback),
+:mod:`~bookengine.files` (the atomic write and the lock every stage uses),
 :mod:`~bookengine.engine` (the two stages in order, one build at a time)
-and :mod:`~bookengine.cli`.
+and :mod:`~bookengine.cli`. Book-specific settings are read from
+``[tool.bookengine]`` in the book's ``pyproject.toml``.
 """
 
 import hashlib as _hashlib

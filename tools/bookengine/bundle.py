@@ -32,16 +32,22 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import os
 import socket
 import tarfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, TYPE_CHECKING
 
 from .problems import BuildError, Problem
+from .files import write_atomic
+from .provenance import JSON
 from .records import Failure
-from .store import write_atomic
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 BUNDLE_FORMAT = "bookengine-bundle/1"
 PACK_FORMAT = "bookengine-pack/1"
@@ -59,24 +65,28 @@ def _add(tar: tarfile.TarFile, name: str, text: str) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def _write_bundle(path: Path, pages: list[dict], notebooks: dict[str, str],
-                  environments: dict[str, dict],
-                  failures: list[dict] | None = None,
-                  execution: dict | None = None) -> None:
+def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
+                  environments: dict[str, JSON],
+                  failures: list[JSON] | None = None,
+                  execution: JSON | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tarfile.open(tmp, "w:gz") as tar:
-        _add(tar, "bundle.json", json.dumps({
-            "format": BUNDLE_FORMAT, "created": _now(),
-            "host": socket.gethostname(), "pages": pages,
-            "environments": environments, "failures": failures or [],
-            "execution": execution}, indent=1))
-        for page, text in notebooks.items():
-            _add(tar, f"notebooks/{page}.ipynb", text)
-    os.replace(tmp, path)
+    try:
+        with tarfile.open(tmp, "w:gz") as tar:
+            _add(tar, "bundle.json", json.dumps({
+                "format": BUNDLE_FORMAT, "created": _now(),
+                "host": socket.gethostname(), "pages": pages,
+                "environments": environments, "failures": failures or [],
+                "execution": execution}, indent=1))
+            for page, text in notebooks.items():
+                _add(tar, f"notebooks/{page}.ipynb", text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
-def _read(path: Path, member: str, fmt: str) -> tuple[dict, tarfile.TarFile]:
+def _read(path: Path, member: str, fmt: str) -> tuple[JSON, tarfile.TarFile]:
     try:
         tar = tarfile.open(path, "r:*")
         data = json.loads(tar.extractfile(member).read())  # type: ignore[union-attr]
@@ -95,7 +105,7 @@ def _read(path: Path, member: str, fmt: str) -> tuple[dict, tarfile.TarFile]:
 # --------------------------------------------------------------------------
 
 
-def export(engine, path: Path) -> list[Problem]:
+def export(engine: Engine, path: Path) -> list[Problem]:
     """Every page with stored outputs, fresh or not, with its provenance."""
     store = engine.store
     with store.lock(exclusive=False):
@@ -113,7 +123,7 @@ def export(engine, path: Path) -> list[Problem]:
     return []
 
 
-def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
+def import_(engine: Engine, path: Path, keep_environment: bool) -> list[Problem]:
     """Store the bundle's pages whose code cells match this checkout."""
     data, tar = _read(path, "bundle.json", BUNDLE_FORMAT)
     store = engine.store
@@ -122,6 +132,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
         current = {page.docname: page for page in engine.pages()}
         failed = read_failures(engine.project.store_dir)
         imported = 0
+        problems: list[Problem] = []
         for entry in data["pages"]:
             page = current.get(entry["page"])
             if page is None:
@@ -132,15 +143,27 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
                 engine.say(f"skipping {entry['source']}: its code cells "
                            "changed since it was executed")
                 continue
+            differs = engine.differing_inputs(entry["files"])
+            if differs:
+                message = (f"{', '.join(differs)} differ(s) between the "
+                           "machine that executed it and this checkout")
+                engine.say(f"skipping {entry['source']}: {message}")
+                if keep_environment:  # results wanted from elsewhere
+                    problems.append(Problem("import", entry["source"],
+                                            message))
+                continue
             notebook = tar.extractfile(f"notebooks/{entry['page']}.ipynb")
             store.put(entry["page"], entry["source"],
                       notebook.read().decode(),  # type: ignore[union-attr]
-                      entry["files"],
+                      engine.with_declared(page, entry["files"]),
                       data["environments"][entry["environment"]],
                       entry["device"], entry["run"],
                       entry.get("settings", {}),
                       origin={"bundle": path.name, "imported": _now(),
-                              "keep_environment": keep_environment})
+                              "keep_environment": keep_environment},
+                      version=int(entry.get("version", 0)),
+                      unobserved=entry.get("unobserved", []),
+                      declared=list(page.inputs))
             imported += 1
             failed.pop(entry["page"], None)
         for entry in data.get("failures", []):
@@ -160,7 +183,7 @@ def import_(engine, path: Path, keep_environment: bool) -> list[Problem]:
                   "next build fails until they pass there, or are executed "
                   "here with `build --retry-failed-here`"
                   if data.get("failures") else ""))
-    return []
+    return problems
 
 
 # --------------------------------------------------------------------------
@@ -172,11 +195,13 @@ def _failures_path(store_dir: Path) -> Path:
     return store_dir / "imported-failures.json"
 
 
-def read_failures(store_dir: Path) -> dict[str, dict]:
+def read_failures(store_dir: Path) -> dict[str, dict[str, Any]]:
     """Page -> its failure on another machine, as imported (see
     :func:`import_`); kept until the page succeeds."""
     try:
-        return json.loads(_failures_path(store_dir).read_text())
+        found: dict[str, dict[str, Any]] = json.loads(
+            _failures_path(store_dir).read_text())
+        return found
     except FileNotFoundError:
         return {}
     except ValueError as err:
@@ -184,7 +209,7 @@ def read_failures(store_dir: Path) -> dict[str, dict]:
                          "import the bundle again") from err
 
 
-def write_failures(store_dir: Path, failures: dict[str, dict]) -> None:
+def write_failures(store_dir: Path, failures: dict[str, dict[str, Any]]) -> None:
     path = _failures_path(store_dir)
     if failures:
         write_atomic(path, json.dumps(failures, indent=1))
@@ -192,13 +217,13 @@ def write_failures(store_dir: Path, failures: dict[str, dict]) -> None:
         path.unlink()
 
 
-def failure_where(entry: dict) -> str:
+def failure_where(entry: dict[str, Any]) -> str:
     """``NVIDIA H100 80GB HBM3 at gpu-box (executed.tar.gz)``."""
     return (f"{entry.get('device') or 'an unknown device'} at "
             f"{entry.get('host', '?')} ({entry.get('bundle', 'a bundle')})")
 
 
-def failure_problem(entry: dict) -> Problem:
+def failure_problem(entry: dict[str, Any]) -> Problem:
     """The build's problem for a page that failed on another machine."""
     problem = Problem.from_failure(Failure.from_json(entry["failure"]))
     problem.message = (f"failed on {failure_where(entry)}: "
@@ -215,7 +240,7 @@ def failure_problem(entry: dict) -> Problem:
 # --------------------------------------------------------------------------
 
 
-def pack(engine, path: Path, every: bool) -> list[Problem]:
+def pack(engine: Engine, path: Path, every: bool) -> list[Problem]:
     """The pages to execute elsewhere, as notebooks with their settings."""
     pages = engine.pages()
     if not every:
@@ -243,12 +268,12 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
              root: Path | None = None, gpu_slots: int | None = None) -> int:
     """Execute a pack on this machine; write a bundle with the successes
     and the failures (page, device, host, cell, traceback)."""
+    from .provenance import (CHANGED_DURING_RUN, RECORD_VERSION,
+                             sha256_json)
     from .records import Task
-    from .provenance import sha256_json
     from .schedule import run_local
 
-    def say(message: str) -> None:
-        print(f"[book] {message}", flush=True)
+    say = logging.getLogger("bookengine").info
 
     data, tar = _read(pack_path, "pack.json", PACK_FORMAT)
     tar.close()
@@ -265,7 +290,10 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
     settings = {entry["task"]["page"]: entry.get(
         "settings", {"allow_errors": entry["task"]["allow_errors"]})
         for entry in data["pages"]}
-    pages, notebooks, environments, failures = [], {}, {}, []
+    pages: list[JSON] = []
+    notebooks: dict[str, str] = {}
+    environments: dict[str, JSON] = {}
+    failures: list[JSON] = []
     started = time.perf_counter()
     for result in run_local(tasks, jobs, say, slots=gpu_slots):
         if result.failure is not None:
@@ -277,6 +305,19 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                 "host": result.run.get("host", socket.gethostname()),
                 "run": result.run, "failure": result.failure.to_json()})
             continue
+        changed = sorted(n for n, st in result.files.items()
+                         if st.get("sha256") == CHANGED_DURING_RUN)
+        if changed:
+            failure = Failure(result.page, result.source, None, "",
+                              f"{', '.join(changed)} changed while the page "
+                              "was executing", "")
+            say(f"{result.source}: FAILED: {failure.error}")
+            failures.append({
+                "page": result.page, "source": result.source,
+                "code": codes[result.page], "device": result.device,
+                "host": result.run.get("host", socket.gethostname()),
+                "run": result.run, "failure": failure.to_json()})
+            continue
         digest = sha256_json(result.environment)
         environments[digest] = result.environment
         pages.append({"page": result.page, "source": result.source,
@@ -284,8 +325,9 @@ def run_pack(pack_path: Path, bundle_path: Path, jobs: int,
                       "files": result.files, "environment": digest,
                       "device": result.device, "run": result.run,
                       "settings": settings[result.page],
-                      "origin": None})
-        notebooks[result.page] = result.notebook
+                      "origin": None, "version": RECORD_VERSION,
+                      "unobserved": result.unobserved})
+        notebooks[result.page] = result.notebook or ""
         say(f"{result.source}: {result.summary()}")
     wall = time.perf_counter() - started
     _write_bundle(bundle_path, pages, notebooks, environments, failures,

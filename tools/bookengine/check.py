@@ -12,6 +12,8 @@ Keras / JAX ratio. Standard library only: it runs on the bare GPU box.
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import tarfile
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from .records import shown_device
 
 
-def _side(path: Path) -> dict:
+def _side(path: Path) -> dict[str, Any]:
     """A bundle's pages as {page: {source, device, seconds, passed}}."""
     with tarfile.open(path, "r:*") as tar:
         data = json.loads(tar.extractfile("bundle.json").read())  # type: ignore[union-attr]
@@ -43,13 +45,13 @@ def _side(path: Path) -> dict:
                 "wall_seconds")}
 
 
-def report(gpu: Path, cpu: Path, bench: Path | None) -> dict:
+def report(gpu: Path, cpu: Path, bench: Path | None) -> dict[str, Any]:
     """The comparison as a plain dictionary (what check.json holds)."""
     sides = {"gpu": _side(gpu), "cpu": _side(cpu)}
     names = sorted(set(sides["gpu"]["pages"]) | set(sides["cpu"]["pages"]))
     rows = []
     for name in names:
-        row: dict = {"page": name}
+        row: dict[str, Any] = {"page": name}
         for key, side in sides.items():
             row[key] = side["pages"].get(name)
         rows.append(row)
@@ -67,7 +69,7 @@ def report(gpu: Path, cpu: Path, bench: Path | None) -> dict:
                     "device", "quick")}}
 
 
-def _cell(side: dict | None) -> str:
+def _cell(side: dict[str, Any] | None) -> str:
     if side is None:
         return "not run | | "
     seconds = side.get("seconds")
@@ -77,7 +79,7 @@ def _cell(side: dict | None) -> str:
     return f"{side.get('device')} | {time} | {state}"
 
 
-def markdown(data: dict) -> str:
+def markdown(data: dict[str, Any]) -> str:
     lines = [f"Pages on {data['host']}: on its GPU, then CPU only "
              "(`JAX_PLATFORMS=cpu`, `CUDA_VISIBLE_DEVICES=`).", "",
              "| Page | GPU pass: device | s | result "

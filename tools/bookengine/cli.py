@@ -9,12 +9,16 @@ and ``import`` (executed pages with their provenance, as one archive),
 from __future__ import annotations
 
 import argparse
-import os
+import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .problems import BuildError, Problem, summary
+
+if TYPE_CHECKING:
+    from .engine import Engine
 
 
 def _formats(text: str) -> list[str]:
@@ -28,7 +32,9 @@ def _formats(text: str) -> list[str]:
 
 def _jobs(text: str) -> int:
     if not text:
-        return os.cpu_count() or 1
+        from .schedule import usable_cpus
+
+        return usable_cpus()
     jobs = int(text)
     if jobs < 1:
         raise argparse.ArgumentTypeError("--jobs must be at least 1")
@@ -56,9 +62,10 @@ def parser() -> argparse.ArgumentParser:
                    help="where the site and PDF go (default: <root>/_build)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def executing(cmd):
+    def executing(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--jobs", type=_jobs, default=_jobs(""),
-                         help="pages executed at once (default: CPU cores)")
+                         help="pages executed at once (default: the CPUs "
+                              "this process may use)")
         cmd.add_argument("--scheduler", default=None,
                          help="a Dask scheduler address, e.g. "
                               "tcp://host:8786: execute there instead")
@@ -113,8 +120,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def show_progress() -> None:
+    """The engine's log messages on stdout, as ``[book] message``."""
+    logger = logging.getLogger("bookengine")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("[book] %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    show_progress()
     started = time.perf_counter()
     if args.command == "run-pack":  # no Sphinx, MyST-NB or jupyter-cache
         from .bundle import run_pack
@@ -153,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_command(engine, args) -> list[Problem]:
+def run_command(engine: Engine, args: argparse.Namespace
+                ) -> list[Problem]:
     if getattr(args, "gpu_slots", None) is not None:
         engine.gpu_slots = args.gpu_slots
     if args.command == "build":
@@ -179,7 +199,7 @@ def run_command(engine, args) -> list[Problem]:
     raise AssertionError(args.command)
 
 
-def show_status(engine) -> int:
+def show_status(engine: Engine) -> int:
     from .bundle import failure_where, read_failures
     from .records import shown_device
 
@@ -204,6 +224,9 @@ def show_status(engine) -> int:
               f"{shown_device(record.device, record.run)}, "
               f"{record.run.get('seconds', 0):.1f} s, "
               f"{record.run.get('started', '?')}{origin})")
+    for source in engine.obsolete():
+        print(f"{source:<{width}}  no longer a page of the book: its stored "
+              "outputs are dropped by the next build")
     stale = sum(1 for _, reasons in rows if reasons)
     print(f"{len(rows)} executed page(s): {len(rows) - stale} fresh, "
           f"{stale} stale")

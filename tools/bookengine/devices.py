@@ -54,7 +54,7 @@ class GPU:
     cuda: str                     # the driver's CUDA version, "12.4"
     mig: bool = False             # a MIG instance of card ``index``'s parent
 
-    def details(self) -> dict:
+    def details(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 

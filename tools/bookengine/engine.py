@@ -10,48 +10,43 @@ its own lock.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
+import logging
 import os
 import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 from . import bundle, devices, kernel, provenance
-from .records import Task
+from .provenance import JSON
+from .records import Result, Task
 from .problems import BuildError, Problem
 from .project import Page, Project, SourceIndex
 from .render import Renderer
 from .schedule import run_dask, run_local
-from .store import Store, write_atomic
+from .files import locked, write_atomic
+from .store import Store
+
+
+#: The engine's progress messages; :func:`bookengine.cli.main` shows them
+#: on stdout as ``[book] ...``.
+logger = logging.getLogger("bookengine")
 
 
 def log(message: str) -> None:
-    print(f"[book] {message}", flush=True)
+    logger.info(message)
 
 
 @contextlib.contextmanager
 def build_lock(build_dir: Path, say: Callable[[str], None] = log
                ) -> Iterator[None]:
     """Hold ``<build_dir>/.lock``: a second build waits, and says so."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "another process"
-            say(f"another build is running in {build_dir} ({holder}); "
-                "waiting for it to finish ...")
-            fcntl.flock(f, fcntl.LOCK_EX)
-        f.seek(0)
-        f.truncate()
-        f.write(f"pid {os.getpid()}")
-        f.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    def waiting(holder: str) -> None:
+        say(f"another build is running in {build_dir} ({holder}); "
+            "waiting for it to finish ...")
+
+    with locked(build_dir / ".lock", True, waiting, f"pid {os.getpid()}"):
+        yield
 
 
 class Engine:
@@ -64,7 +59,7 @@ class Engine:
         #: gpu_slots``, else from each card's memory).
         self.gpu_slots: int | None = self.project.settings.get("gpu_slots")
         # Settings every page's kernel gets, also set for Sphinx's autodoc.
-        for key, value in kernel.KERNEL_ENV.items():
+        for key, value in kernel.kernel_settings(self.project.root).items():
             os.environ.setdefault(key, value)
 
     # ------------------------------------------------------------ the state
@@ -92,12 +87,13 @@ class Engine:
         with contextlib.suppress(OSError, ValueError, KeyError):
             data = json.loads(path.read_text())
             if data["key"] == key:
-                return data["distributions"]
+                found: dict[str, str] = data["distributions"]
+                return found
         dists = provenance.distributions()
         write_atomic(path, json.dumps({"key": key, "distributions": dists}))
         return dists
 
-    def environment(self) -> tuple[str, dict]:
+    def environment(self) -> tuple[str, JSON]:
         env = provenance.environment(
             kernel.base_environment(self.project.root,
                                     self.policy_variables()),
@@ -120,9 +116,10 @@ class Engine:
         return provenance.Current(
             self.project.root, {p.docname: p.code for p in pages}, digest,
             environments, wanted,
-            settings={p.docname: self.settings(p) for p in pages})
+            settings={p.docname: self.settings(p) for p in pages},
+            declared={p.docname: list(p.inputs) for p in pages})
 
-    def settings(self, page: Page) -> dict:
+    def settings(self, page: Page) -> JSON:
         """Execution settings that can change a page's outputs: whether
         cells may raise, and the numerics policy (the matmul precision the
         page asks for; whether a GPU's TF32 is emulated)."""
@@ -177,6 +174,15 @@ class Engine:
             reasons = self.reasons(pages)
         return [(page, reasons[page.docname]) for page in pages]
 
+    def obsolete(self) -> list[str]:
+        """The sources of stored pages that are no longer executed pages of
+        the book (removed from the TOC, renamed): the next build drops
+        them, and the render stage never uses them."""
+        with self.store.lock(exclusive=False):
+            current = {page.docname for page in self.pages()}
+            return sorted(r.source for page, r in self.store.records().items()
+                          if page not in current)
+
     def execute(self, jobs: int, scheduler: str | None = None,
                 retry_here: bool = False) -> list[Problem]:
         """Execute every stale page; store each success as it arrives.
@@ -188,6 +194,10 @@ class Engine:
         with self.store.lock(exclusive=True):
             self.store.check()
             pages = self.pages()
+            for record in self.store.forget_pages_except(
+                    {page.docname for page in pages}):
+                self.say(f"{record.source}: no longer an executed page of "
+                         "the book; its stored outputs were dropped")
             reasons = self.reasons(pages, scheduler)
             failed = bundle.read_failures(self.project.store_dir)
             for page in pages:
@@ -242,16 +252,47 @@ class Engine:
                     self.say(f"{page.source}: FAILED on {result.device} "
                              f"({result.failure.error})")
                     continue
+                elsewhere = result.run.get("worker", "local") != "local"
+                differs = self.differing_inputs(result.files) \
+                    if elsewhere else []
+                if differs:
+                    problems.append(Problem(
+                        "execute", page.source,
+                        f"{', '.join(differs)} differ(s) between Dask worker "
+                        f"{result.run.get('worker')} and this checkout; the "
+                        "page's outputs were not used. Give the worker the "
+                        "same files (or list them in worker_sources)."))
+                    self.say(f"{page.source}: executed with other inputs "
+                             f"({', '.join(differs)}); outputs discarded")
+                    continue
+                changed = sorted(
+                    name for name, state in result.files.items()
+                    if state.get("sha256") == provenance.CHANGED_DURING_RUN)
+                if changed:
+                    # Its outputs may predate the change: never used, not
+                    # even in this build (the old record, if any, stays and
+                    # is stale, so the next build executes the page).
+                    problems.append(Problem(
+                        "execute", page.source,
+                        f"{', '.join(changed)} changed while the page was "
+                        "executing; its outputs may predate the change and "
+                        "were not used. Build again."))
+                    self.say(f"{page.source}: {', '.join(changed)} changed "
+                             "during its execution; outputs discarded")
+                    continue
                 before = failed.pop(result.page, None)
                 if before is not None:
                     result.run["retried_after"] = {
                         k: before.get(k) for k in ("device", "host",
                                                    "bundle")}
                     retried += 1
-                self.store.put(result.page, result.source, result.notebook,
-                               result.files, result.environment,
-                               result.device, result.run,
-                               self.settings(page))
+                self.store.put(result.page, result.source,
+                               result.notebook or "",
+                               self.with_declared(page, result.files),
+                               result.environment, result.device,
+                               result.run, self.settings(page),
+                               unobserved=result.unobserved,
+                               declared=list(page.inputs))
                 if before is not None:
                     bundle.write_failures(self.project.store_dir, failed)
                 history.setdefault(result.page, {})[result.device] = \
@@ -282,11 +323,37 @@ class Engine:
         return {page: times for page, times in data.items()
                 if isinstance(times, dict)}  # older files: per page only
 
+    def differing_inputs(self, files: dict[str, JSON]) -> list[str]:
+        """The project files among ``files`` (inputs recorded elsewhere: a
+        Dask worker, a bundle) whose content here differs."""
+        differs = []
+        for name, data in sorted(files.items()):
+            old = provenance.FileState.from_json(data)
+            if not provenance.is_project_path(name) or \
+                    old.sha256 == provenance.CHANGED_DURING_RUN:
+                continue
+            now = provenance.FileState.of(
+                provenance.resolve_path(name, self.project.root),
+                kind=old.kind)
+            if now.sha256 != old.sha256:
+                differs.append(name)
+        return differs
+
+    def with_declared(self, page: Page, files: dict[str, JSON]
+                      ) -> dict[str, JSON]:
+        """A result's inputs plus those its page declares (hashed here)."""
+        found = dict(files)
+        for name in page.inputs:
+            found[name] = provenance.FileState.of(
+                self.project.root / name).to_json()
+        return found
+
     def task(self, page: Page) -> Task:
         import nbformat
 
         nb = self.project.read_notebook(self.project.root / page.source)
-        return Task(page.docname, page.source, nbformat.writes(nb),
+        notebook = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+        return Task(page.docname, page.source, notebook,
                     str(self.project.root), timeout=page.timeout,
                     allow_errors=self.settings(page)["allow_errors"],
                     gpu=page.gpu,
@@ -304,7 +371,7 @@ class Engine:
         build and across builds (see :func:`kernel.compilation_cache`)."""
         return self.project.root / "_build" / ".xla-cache"
 
-    def _keep_failed(self, result) -> None:
+    def _keep_failed(self, result: Result) -> None:
         """The partly executed notebook, for inspection."""
         if result.notebook:
             path = (self.project.build_dir / "render" / "failed"
@@ -315,22 +382,25 @@ class Engine:
     def render(self, formats: list[str]) -> list[Problem]:
         with self.store.lock(exclusive=False):
             digest, _ = self.environment()
+            pages = [page.docname for page in self.pages()]
             return Renderer(self.project, self.store, self.say).render(
-                formats, digest)
+                formats, digest, pages)
 
     def not_up_to_date(self, formats: list[str]) -> list[str]:
         """The formats whose published output a build would render again
         (a stale page, or anything the render reads changed since)."""
-        from .render import git_commit
+        from .project import git_commit
 
         with self.store.lock(exclusive=False):
-            if any(self.reasons(self.pages()).values()):
+            pages = self.pages()
+            if any(self.reasons(pages).values()):
                 return list(formats)
             digest, _ = self.environment()
             renderer = Renderer(self.project, self.store, self.say)
+            renderer.use_pages([page.docname for page in pages])
             commit = git_commit(self.project.root)
             return [fmt for fmt in formats if not renderer.up_to_date(
-                fmt, renderer.stamp(fmt, digest, commit))]
+                fmt, renderer.stamps(fmt, digest, commit)[0])]
 
     def build(self, formats: list[str], jobs: int,
               scheduler: str | None = None,

@@ -33,20 +33,34 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from . import devices, provenance
+from .provenance import JSON
 from .records import Failure, Result, Task
 
 __all__ = ["Failure", "Result", "Task", "execute_page", "kernel_environment"]
 
-#: Settings every kernel gets (the engine's version is part of each
-#: record's environment, so changing these re-executes every page).
+#: Settings every kernel gets (they are part of each record's environment,
+#: so changing these re-executes every page); a book adds its own
+#: (``kernel_env`` in ``[tool.bookengine]``), see :func:`kernel_settings`.
 KERNEL_ENV = {
-    "KERAS_BACKEND": "jax",
     "PYTHONHASHSEED": "0",
-    "TF_CPP_MIN_LOG_LEVEL": "2",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
+
+
+def kernel_settings(root: Path) -> dict[str, str]:
+    """The variables every kernel of the book at ``root`` gets."""
+    extra = provenance.book_settings(root).get("kernel_env", {})
+    return {**KERNEL_ENV, **{str(k): str(v) for k, v in extra.items()}}
+
+
+def python_path(root: Path) -> list[str]:
+    """The book's folders on every kernel's path (``python_path`` in
+    ``[tool.bookengine]``; default ``["src"]``)."""
+    entries = provenance.book_settings(root).get("python_path", ["src"])
+    return [str(root / e) for e in entries if (root / e).is_dir()]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
@@ -70,8 +84,83 @@ def __bookengine_watch():
         if caller.split(".")[0] in machinery:
             return
         path = os.path.abspath(os.fsdecode("." if path is None else path))
-        seen.setdefault(path, "listed")
+        if seen.get(path) in (None, "stat", "stat-lib"):
+            seen[path] = "listed"
+    # What the page's own code (a cell, a project module) does that no
+    # file event shows: recorded so the engine can say so. Calls made by
+    # the standard library on behalf of such code count as the code's;
+    # calls from installed distributions are the environment's.
+    import site, sysconfig
+    def real(name, memo={}):
+        if name not in memo:
+            memo[name] = os.path.realpath(name)
+        return memo[name]
+    stdlib = tuple({real(sysconfig.get_path(k)) + os.sep
+                    for k in ("stdlib", "platstdlib")})
+    installed = tuple({real(d) + os.sep for d in (
+        *site.getsitepackages(), site.getusersitepackages(),
+        sys.prefix, sys.exec_prefix) if d})
+    import threading
+    busy = threading.local()  # inside this code: its own stats don't count
+    own = sys._getframe(0).f_code.co_filename
+    def by_page_code():
+        # From the caller of the wrapper or hook that calls this.
+        frame = sys._getframe(2)
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name == own:
+                return False
+            path = "" if name.startswith("<") else real(name)
+            if name.startswith("<frozen") or (
+                    path.startswith(stdlib) and "-packages" not in path):
+                frame = frame.f_back  # the standard library, for its caller
+                continue
+            return not path.startswith(installed)
+        return False
+    unobserved = []
+    sys.modules["__bookengine_unobserved__"] = unobserved
+    unseen = {"subprocess.Popen": 1, "os.system": 0, "os.posix_spawn": 1,
+              "os.spawn": 2, "os.exec": 1, "sqlite3.connect": 0,
+              "socket.connect": 1, "urllib.Request": 0}
+    def stat_noted(original):
+        def stat(path, *args, **kwargs):
+            if not getattr(busy, "on", False):
+                busy.on = True
+                try:
+                    if not isinstance(path, int):
+                        # A library's check counts for project files only
+                        # (the engine decides which those are).
+                        seen.setdefault(os.path.abspath(os.fsdecode(path)),
+                                        "stat" if by_page_code()
+                                        else "stat-lib")
+                except Exception:
+                    pass
+                finally:
+                    busy.on = False
+            return original(path, *args, **kwargs)
+        return stat
+    os.stat = stat_noted(os.stat)
+    os.lstat = stat_noted(os.lstat)
     def hook(event, args):
+        if event in unseen or event == "ctypes.dlopen":
+            try:
+                busy.on = True
+                if not by_page_code():
+                    return
+                detail = args[unseen.get(event, 0)] if args else ""
+                if event == "ctypes.dlopen":
+                    if detail and os.sep in os.fsdecode(detail):
+                        seen.setdefault(os.path.abspath(os.fsdecode(detail)),
+                                        "read")
+                    return
+                if isinstance(detail, (list, tuple)):
+                    detail = " ".join(map(str, detail))
+                unobserved.append(f"{event} {str(detail)[:200]}")
+            except Exception:
+                pass
+            finally:
+                busy.on = False
+            return
         if event in ("os.listdir", "os.scandir"):
             if args and not isinstance(args[0], int):
                 try:
@@ -95,7 +184,7 @@ def __bookengine_watch():
                     seen[path] = "written"
                 else:
                     seen[path] = "read-then-written"
-            elif kind is None:
+            elif kind in (None, "stat", "stat-lib"):
                 seen[path] = "read" if os.path.exists(path) else "missing"
         except Exception:
             pass
@@ -136,6 +225,7 @@ def __bookengine_report(path):
     page = getattr(runtime, "last_summary", None)
     with open(path, "w") as f:
         json.dump({"opened": seen, "modules": modules,
+                   "unobserved": sys.modules["__bookengine_unobserved__"],
                    "cpu_seconds": usage.ru_utime + usage.ru_stime,
                    "device": device,
                    "page": dict(page) if page else None}, f)
@@ -160,12 +250,10 @@ def base_environment(root: Path, unset: tuple[str, ...] = ()
     this process's (less ``unset``), the engine's settings, and ``src/`` on
     the path."""
     env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(KERNEL_ENV)
+    env.update(kernel_settings(root))
     paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep)
              if p and os.path.realpath(p) != ENGINE_DIR]
-    src = root / "src"
-    if src.is_dir():
-        paths.insert(0, str(src))
+    paths[:0] = python_path(root)
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)
     else:
@@ -219,8 +307,8 @@ def compilation_cache(path: str) -> dict[str, str]:
             "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0"}
 
 
-def device_record(expected: devices.GPU | None, reported: dict | None,
-                  env: dict[str, str]) -> dict:
+def device_record(expected: devices.GPU | None, reported: dict[str, Any] | None,
+                  env: dict[str, str]) -> dict[str, Any]:
     """What a page's outputs depend on about its device: {platform, model,
     compute capability, driver, CUDA, jaxlib, matmul precision,
     determinism settings}, from what the kernel's JAX reported (``None``:
@@ -251,7 +339,7 @@ def device_record(expected: devices.GPU | None, reported: dict | None,
 
 
 def device_mismatch(task: Task, expected: devices.GPU | None,
-                    reported: dict | None) -> Failure | None:
+                    reported: dict[str, Any] | None) -> Failure | None:
     """A failure when the kernel's JAX ran somewhere else than the page was
     sent to (a page sent to a GPU whose JAX has no CUDA, or cannot see the
     card, would otherwise run on the CPU and record the GPU)."""
@@ -286,7 +374,7 @@ def device_mismatch(task: Task, expected: devices.GPU | None,
 # --------------------------------------------------------------------------
 
 
-def _kernel_manager(kernels: Path):
+def _kernel_manager(kernels: Path) -> Any:
     """A kernel manager that always starts *this* interpreter's ipykernel,
     whatever kernelspecs the user has installed."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -304,7 +392,7 @@ def _kernel_manager(kernels: Path):
                               kernel_spec_manager=ksm)
 
 
-async def _silent(client, code: str) -> None:
+async def _silent(client: Any, code: str) -> None:
     from jupyter_core.utils import ensure_async
 
     msg_id = await ensure_async(client.kc.execute(
@@ -316,7 +404,7 @@ async def _silent(client, code: str) -> None:
                            f"{content.get('ename')}: {content.get('evalue')}")
 
 
-async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
+async def _run(nb: Any, task: Task, env: JSON, cwd: Path, workdir: Path,
                report: Path) -> Failure | None:
     from jupyter_core.utils import ensure_async
     from nbclient import NotebookClient
@@ -335,6 +423,7 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
         # manager is ours (nbclient only cleans up managers it created).
         async with client.async_setup_kernel(env=env, stdout=log, stderr=log,
                                              cleanup_kc=True):
+            assert client.kc is not None  # set up by async_setup_kernel
             info = await client.async_wait_for_reply(
                 await ensure_async(client.kc.kernel_info()))
             if info is not None and "language_info" in info["content"]:
@@ -378,27 +467,39 @@ async def _run(nb, task: Task, env: dict, cwd: Path, workdir: Path,
     return None
 
 
-def _inputs(data: dict, root: Path, ignored: list[str],
-            started_ns: int) -> dict[str, dict]:
+def _inputs(data: JSON, root: Path, ignored: list[str],
+            started_ns: int) -> dict[str, JSON]:
     """Hash the files that count as the page's inputs (``data``: what the
     epilogue reported)."""
     opened: dict[str, str] = data["opened"]
     names = {p for p, kind in opened.items()
-             if kind in ("read", "missing", "listed")}
+             if kind in ("read", "missing", "listed", "stat")}
+    # What installed libraries checked: inputs only inside the project
+    # (Matplotlib looking for ./matplotlibrc), not in their own folders.
+    names |= {p for p, kind in opened.items() if kind == "stat-lib"
+              and provenance.is_project_path(provenance.record_path(
+                  Path(os.path.realpath(p)), root))}
     names |= {p for p in data["modules"] if opened.get(p) not in (
         "written", "read-then-written")}
     files = {}
     for path in sorted(names):
         if not provenance.is_recorded_input(path, ignored):
             continue
-        state = provenance.FileState.of(Path(path))
+        exists_only = opened.get(path) in ("stat", "stat-lib") and \
+            os.path.isdir(path)
+        if exists_only and root.is_relative_to(os.path.realpath(path)):
+            continue  # a folder above the project (Path.resolve stats it)
+        state = provenance.FileState.of(
+            Path(path), kind="exists" if exists_only else None)
         name = provenance.record_path(Path(os.path.realpath(path)), root)
-        if opened.get(path) == "listed":
+        if exists_only:
+            pass  # a directory the page only stat()ed: its existence
+        elif opened.get(path) == "listed":
             # A directory's listing as it stands after the page ran: the
             # files the page wrote there itself are part of it.
             name += "/"
         elif state.sha256 is not None and state.mtime_ns >= started_ns:
-            state = provenance.FileState("changed-during-execution")
+            state = provenance.FileState(provenance.CHANGED_DURING_RUN)
         files[name] = state.to_json()
     return files
 
@@ -415,7 +516,8 @@ def execute_page(task: Task, worker: str = "local") -> Result:
     import nbformat
 
     root = Path(os.environ.get("BOOKENGINE_ROOT") or task.root).resolve()
-    nb = nbformat.reads(task.notebook, as_version=4)
+    nb = nbformat.reads(  # type: ignore[no-untyped-call]
+        task.notebook, as_version=4)
     env, device, expected = kernel_environment(task, root)
     cwd = (root / task.source).parent
     started = datetime.now(timezone.utc)
@@ -433,6 +535,7 @@ def execute_page(task: Task, worker: str = "local") -> Result:
             ignored.append(task.cache_dir)
         data = {} if failure else json.loads(report.read_text())
         files = _inputs(data, root, ignored, started_ns) if data else {}
+        unobserved = sorted(set(data.get("unobserved", [])))
         cpu = data.get("cpu_seconds")
     reported = data.get("device")
     if failure is None:
@@ -441,7 +544,7 @@ def execute_page(task: Task, worker: str = "local") -> Result:
     shown = page.get("seconds")
     return Result(
         page=task.page, source=task.source,
-        notebook=nbformat.writes(nb),
+        notebook=nbformat.writes(nb),  # type: ignore[no-untyped-call]
         failure=failure, files=files,
         environment=provenance.environment(
             {k: v for k, v in env.items() if k not in task.variables}, root),
@@ -456,4 +559,4 @@ def execute_page(task: Task, worker: str = "local") -> Result:
              "cpu_seconds": None if cpu is None else round(cpu, 2),
              "device": device_record(expected, reported, env),
              "page": page or None},
-        executed_root=str(root))
+        executed_root=str(root), unobserved=unobserved)

@@ -23,12 +23,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import time
 import tomllib
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import yaml
 
+from .files import write_atomic
 from .problems import BuildError
+from .provenance import JSON, racy
 
 SUFFIXES = (".md", ".ipynb")
 
@@ -42,6 +47,7 @@ class Page:
     code: str                  # jupyter-cache hash of its code cells
     gpu: bool = False
     timeout: int | None = None
+    inputs: tuple[str, ...] = ()   # declared in its front matter
     matmul_precision: str = "default"   # front matter ``numerics:``
 
 
@@ -62,8 +68,8 @@ class Project:
     """A book root: its configuration, pages and build directories."""
 
     root: Path
-    config: dict
-    settings: dict
+    config: JSON
+    settings: JSON
     build_dir: Path
     numerics: str = "native"
 
@@ -73,7 +79,7 @@ class Project:
         root = root.resolve()
         with (root / "_config.yml").open() as f:
             config = yaml.safe_load(f) or {}
-        settings: dict = {}
+        settings: JSON = {}
         if (root / "pyproject.toml").exists():
             with (root / "pyproject.toml").open("rb") as f:
                 settings = tomllib.load(f).get("tool", {}).get(
@@ -101,7 +107,7 @@ class Project:
         suffix = "" if self.numerics == "native" else f"-{self.numerics}"
         return self.root / "_build" / f".engine{suffix}"
 
-    def matmul_precision(self, where: str, settings: dict) -> str:
+    def matmul_precision(self, where: str, settings: dict[str, Any]) -> str:
         """The ``matmul_precision`` that ``settings`` (the book's execute
         settings, or a page's ``numerics:`` front matter) asks for; the
         book's own when a page says nothing."""
@@ -117,7 +123,7 @@ class Project:
         return str(value)
 
     @property
-    def execute_settings(self) -> dict:
+    def execute_settings(self) -> JSON:
         return self.config.get("execute") or {}
 
     @property
@@ -132,7 +138,7 @@ class Project:
         if mode not in ("force", "off"):
             raise ValueError(f"_config.yml: execute.execute_notebooks must be "
                              f"cache, force or off. Received: {mode!r}")
-        return mode
+        return str(mode)
 
     def latex_target(self) -> str:
         """The ``.tex`` file named in ``_config.yml`` (latex_documents)."""
@@ -174,18 +180,19 @@ class Project:
             pages.append(Page(
                 docname, rel, entry["code"], gpu=bool(entry["gpu"]),
                 timeout=entry["timeout"],
+                inputs=tuple(entry.get("inputs", ())),
                 matmul_precision=self.matmul_precision(
                     f"{rel}: numerics:", entry.get("numerics") or {})))
         return pages
 
     # ------------------------------------------------------------- notebooks
-    def read_notebook(self, path: Path):
+    def read_notebook(self, path: Path) -> Any:
         """The page as an unexecuted notebook (``None``: not a notebook)."""
         import nbformat
 
         text = path.read_text(encoding="utf8")
         if path.suffix == ".ipynb":
-            return nbformat.reads(text, as_version=4)
+            return nbformat.reads(text, as_version=4)  # type: ignore[no-untyped-call]
         from myst_nb.core.read import (is_myst_markdown_notebook,
                                        read_myst_markdown_notebook)
 
@@ -195,7 +202,7 @@ class Project:
             text, config=self.md_config(), add_source_map=True,
             path=str(path))
 
-    def md_config(self):
+    def md_config(self) -> Any:
         from myst_parser.config.main import MdParserConfig
 
         parse = self.config.get("parse") or {}
@@ -211,11 +218,31 @@ class Project:
         return None if timeout in (None, -1) else int(timeout)
 
 
-def code_hash(nb) -> str:
+def declared_inputs(value: object, source: str) -> list[str]:
+    """A page's ``inputs:`` front matter (paths relative to the page, as
+    its code opens them) as root-relative names."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+            isinstance(v, str) and v for v in value):
+        raise ValueError(f"{source}: inputs must be a list of paths "
+                         f"relative to the page. Received: {value!r}")
+    folder = PurePosixPath(source).parent
+    found = []
+    for name in value:
+        path = os.path.normpath(str(folder / name))
+        if path.startswith(".." + os.sep) or os.path.isabs(name):
+            raise ValueError(f"{source}: inputs must lie inside the book. "
+                             f"Received: {name!r}")
+        found.append(PurePosixPath(path).as_posix())
+    return sorted(set(found))
+
+
+def code_hash(nb: Any) -> str:
     """The hash jupyter-cache (and so MyST-NB) files the page under."""
     from jupyter_cache.cache.main import JupyterCacheBase
 
-    return JupyterCacheBase.create_hashed_notebook(None, nb)[1]
+    return str(JupyterCacheBase.create_hashed_notebook(None, nb)[1])
 
 
 class SourceIndex:
@@ -230,7 +257,7 @@ class SourceIndex:
         self.key = json.dumps([self.VERSION, project.config.get("parse"),
                                project.execute_settings], sort_keys=True,
                               default=str)
-        self.entries: dict[str, dict] = {}
+        self.entries: dict[str, JSON] = {}
         self.changed = False
         try:
             data = json.loads(path.read_text())
@@ -239,13 +266,18 @@ class SourceIndex:
         except (OSError, ValueError, KeyError):
             pass
 
-    def get(self, project: Project, path: Path) -> dict | None:
+    def get(self, project: Project, path: Path) -> JSON | None:
+        checked = time.time_ns()
         st = path.stat()
         key = path.relative_to(project.root).as_posix()
         stat = [st.st_size, st.st_mtime_ns]
         entry = self.entries.get(key)
         if entry is not None and entry["stat"] == stat:
-            return entry["page"]
+            found: JSON | None = entry["page"]
+            return found
+        # A file modified within the racy window of this read may change
+        # again without changing its stat: its entry is never trusted.
+        trusted = not racy(st.st_mtime_ns, checked)
         nb = project.read_notebook(path)
         page = None
         if nb is not None and nb.metadata.get("kernelspec") and any(
@@ -256,16 +288,31 @@ class SourceIndex:
                     "numerics": dict(nb.metadata.get("numerics") or {}),
                     "gpu": int(resources.get("gpu", 0) or 0) > 0,
                     "timeout": execution.get("timeout",
-                                             project.default_timeout())}
-        self.entries[key] = {"stat": stat, "page": page}
+                                             project.default_timeout()),
+                    "inputs": declared_inputs(nb.metadata.get("inputs"),
+                                              key)}
+        self.entries[key] = {"stat": stat if trusted else None, "page": page}
         self.changed = True
         return page
 
     def save(self) -> None:
         if not self.changed:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": self.key,
-                                   "entries": self.entries}))
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps({"key": self.key,
+                                            "entries": self.entries}))
+
+
+def git_commit(root: Path) -> dict[str, object]:
+    """The commit the sources come from, and whether they differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=20)
+        dirty = subprocess.run(["git", "status", "--porcelain",
+                                "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "modified": None}
+    if head.returncode != 0:
+        return {"commit": None, "modified": None}
+    return {"commit": head.stdout.strip(),
+            "modified": bool(dirty.stdout.strip())}

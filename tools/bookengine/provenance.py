@@ -22,18 +22,38 @@ import site
 import stat
 import sys
 import sysconfig
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
+#: A JSON object, as records, environments and settings are stored.
+JSON = dict[str, Any]
+
 #: Environment-variable families that can change what a cell computes
-#: (JAX/XLA/Keras/CUDA/OpenMP/BLAS/Matplotlib/Python settings, dlpy's own).
-#: A config file they point to (``KERAS_HOME``'s keras.json, a
-#: ``matplotlibrc``) is recorded as a file the kernel read.
+#: (JAX/XLA/Keras/CUDA/OpenMP/BLAS/Matplotlib/Python settings), and those a
+#: book adds (``watched_env_prefixes`` in ``[tool.bookengine]``, e.g. its
+#: package's own). A config file they point to (``KERAS_HOME``'s
+#: keras.json, a ``matplotlibrc``) is recorded as a file the kernel read.
 WATCHED_ENV_PREFIXES = (
     "JAX_", "XLA_", "KERAS_", "NVIDIA_", "CUDA_", "OMP_", "MKL_",
-    "OPENBLAS_", "MPL", "MATPLOTLIB", "PYTHON", "DLPY_",
+    "OPENBLAS_", "MPL", "MATPLOTLIB", "PYTHON",
 )
+
+
+def book_settings(root: Path) -> dict[str, Any]:
+    """``[tool.bookengine]`` of the book's ``pyproject.toml`` (empty if it
+    has none). Read wherever pages execute (a Dask worker, a GPU box), from
+    that machine's checkout."""
+    import tomllib
+
+    path = Path(root) / "pyproject.toml"
+    try:
+        with path.open("rb") as f:
+            found = tomllib.load(f).get("tool", {}).get("bookengine", {})
+    except FileNotFoundError:
+        return {}
+    return dict(found)
 
 #: Variables the engine assigns per page (which GPU, CPU-only pages on a GPU
 #: machine; the numerics policy); the device they lead to, and the policy,
@@ -53,6 +73,19 @@ ASSIGNED_PER_PAGE = frozenset({
 #: recording the interpreter and every distribution's version instead.
 SYSTEM_DIRS = ("/proc", "/sys", "/dev", "/usr", "/etc", "/lib", "/lib32",
                "/lib64", "/bin", "/sbin", "/run", "/var", "/snap")
+
+
+#: The version of what a record means: which events count as inputs, how
+#: they are named and hashed. A record of another version is stale (like
+#: Sphinx's ENV_VERSION). Raise it with every change of what is recorded.
+#: 1: (unversioned) files opened, modules imported, directories listed.
+#: 2: plus paths the page's code stat()ed, subprocesses, sqlite, sockets
+#:    and ctypes (see kernel), declared ``inputs:``, racy timestamps.
+RECORD_VERSION = 2
+
+#: The hash recorded for an input whose modification time is later than the
+#: start of the page's execution.
+CHANGED_DURING_RUN = "changed-during-execution"
 
 
 def sha256_file(path: Path) -> str:
@@ -80,55 +113,90 @@ def sha256_listing(path: Path) -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
+#: Git's racy-timestamp rule: a file's size and modification time vouch
+#: for its content only if it was last modified well before it was hashed;
+#: otherwise an edit within the same timestamp tick (coarse on many
+#: filesystems) leaves both unchanged. Within this window the content is
+#: hashed again.
+RACY_NS = 2 * 10**9
+
+
+def racy(mtime_ns: int, checked_ns: int) -> bool:
+    """Whether a stat taken at ``checked_ns`` can miss a later edit of a
+    file last modified at ``mtime_ns``."""
+    return checked_ns - mtime_ns <= RACY_NS
+
+
 @dataclasses.dataclass(frozen=True)
 class FileState:
     """A file's content hash (``None``: it did not exist) and its stat; for
-    a directory a page listed, the hash of its entries' names."""
+    a directory a page listed, the hash of its entries' names.
+    ``checked_ns``: when the stat was taken (see :func:`racy`).
+    ``kind``: ``"content"``, or ``"exists"`` for a path the page only
+    stat()ed: a directory then counts by its existence alone (a page that
+    asks ``os.path.isdir(d)`` does not depend on what ``d`` holds)."""
 
     sha256: str | None
     size: int = -1
     mtime_ns: int = -1
+    checked_ns: int = -1
+    kind: str = "content"
 
     @classmethod
-    def of(cls, path: Path, known: "FileState | None" = None) -> "FileState":
+    def of(cls, path: Path, known: "FileState | None" = None,
+           kind: str | None = None) -> "FileState":
         """The state of ``path`` now; reuse ``known``'s hash if the stat
-        (size and modification time) is unchanged."""
+        (size and modification time) is unchanged and was not racy."""
+        kind = kind or (known.kind if known is not None else "content")
+        checked = time.time_ns()
         try:
             st = path.stat()
         except (FileNotFoundError, NotADirectoryError):
-            return cls(None)
+            return cls(None, kind=kind)
+        if kind == "exists" and stat.S_ISDIR(st.st_mode):
+            return cls("directory", kind=kind)
         if known is not None and known.sha256 is not None and \
-                (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns):
+                (st.st_size, st.st_mtime_ns) == (known.size, known.mtime_ns) \
+                and not racy(known.mtime_ns, known.checked_ns):
             return known  # a directory's mtime changes with its entries
         digest = sha256_listing(path) if stat.S_ISDIR(st.st_mode) \
             else sha256_file(path)
-        return cls(digest, st.st_size, st.st_mtime_ns)
+        return cls(digest, st.st_size, st.st_mtime_ns, checked, kind)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "FileState":
+    def from_json(cls, data: JSON) -> "FileState":
         return cls(data.get("sha256"), data.get("size", -1),
-                   data.get("mtime_ns", -1))
+                   data.get("mtime_ns", -1), data.get("checked_ns", -1),
+                   data.get("kind", "content"))
 
 
 def record_path(path: Path, root: Path) -> str:
     """How a file is named in a record: root-relative (POSIX) inside the
-    project, so records travel between checkouts; absolute otherwise."""
+    project, so records travel between checkouts; ``~/...`` under the
+    home directory (``~/.keras/keras.json``), so they travel between
+    machines and CI runners with another home; absolute otherwise."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
+        pass
+    try:
+        return "~/" + path.relative_to(Path.home().resolve()).as_posix()
+    except (ValueError, RuntimeError):
         return str(path)
 
 
 def resolve_path(name: str, root: Path) -> Path:
+    if name.startswith("~/"):
+        return Path.home() / name[2:]
     path = Path(name)
     return path if path.is_absolute() else root / path
 
 
 def is_project_path(name: str) -> bool:
-    return not Path(name).is_absolute()
+    return not (Path(name).is_absolute() or name.startswith("~/"))
 
 
 def environment_dirs() -> list[str]:
@@ -183,21 +251,22 @@ def distributions() -> dict[str, str]:
 
 def watched_variables(env: dict[str, str], root: Path) -> dict[str, str]:
     """The environment variables of the watched families (root-relative)."""
+    prefixes = (*WATCHED_ENV_PREFIXES,
+                *book_settings(root).get("watched_env_prefixes", []))
     return {k: v.replace(str(root), "{root}")
             for k, v in sorted(env.items())
-            if k.startswith(WATCHED_ENV_PREFIXES)
-            and k not in ASSIGNED_PER_PAGE}
+            if k.startswith(prefixes) and k not in ASSIGNED_PER_PAGE}
 
 
 def environment(env: dict[str, str], root: Path,
-                dists: dict[str, str] | None = None) -> dict:
+                dists: dict[str, str] | None = None) -> JSON:
     """The environment a kernel runs in, as recorded with each page."""
     return {"python": interpreter(),
             "distributions": distributions() if dists is None else dists,
             "variables": watched_variables(env, root)}
 
 
-def environment_changes(old: dict, new: dict, limit: int = 3) -> list[str]:
+def environment_changes(old: JSON, new: JSON, limit: int = 3) -> list[str]:
     """What differs between two recorded environments, in words."""
     changes = []
     if old.get("python") != new.get("python"):
@@ -230,18 +299,23 @@ class Record:
     files: dict[str, FileState]    # modules imported and files read
     environment: str               # hash of the environment record
     device: str                    # "CPU" or the GPU's name
-    run: dict                      # host, worker, started, seconds
-    settings: dict = dataclasses.field(default_factory=dict)  # allow_errors
-    cache: dict = dataclasses.field(default_factory=dict)  # pk, hashkey...
-    origin: dict | None = None     # set when imported from a bundle
+    run: JSON                      # host, worker, started, seconds
+    settings: JSON = dataclasses.field(default_factory=dict)  # allow_errors
+    cache: JSON = dataclasses.field(default_factory=dict)  # pk, hashkey...
+    origin: JSON | None = None     # set when imported from a bundle
+    version: int = 0               # RECORD_VERSION of the engine that ran it
+    # What the page did that the engine cannot observe (a subprocess, a
+    # database, a connection) and the inputs its front matter declares.
+    unobserved: list[str] = dataclasses.field(default_factory=list)
+    declared: list[str] = dataclasses.field(default_factory=list)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> JSON:
         data = dataclasses.asdict(self)
         data["files"] = {k: v.to_json() for k, v in self.files.items()}
         return data
 
     @classmethod
-    def from_json(cls, data: dict) -> "Record":
+    def from_json(cls, data: JSON) -> "Record":
         data = dict(data)
         data["files"] = {k: FileState.from_json(v)
                          for k, v in data["files"].items()}
@@ -261,19 +335,35 @@ class Current:
     root: Path
     code: dict[str, str]                 # page -> code hash now
     environment: str                     # hash of the environment now
-    environments: dict[str, dict]        # hash -> environment (for diffs)
+    environments: dict[str, JSON]        # hash -> environment (for diffs)
     devices: dict[str, str | None]       # page -> device it would get
-    settings: dict[str, dict] = dataclasses.field(
+    settings: dict[str, JSON] = dataclasses.field(
         default_factory=dict)            # page -> execution settings now
     file_states: dict[str, FileState] = dataclasses.field(
         default_factory=dict)            # memo: name -> state now
+    declared: dict[str, list[str]] = dataclasses.field(
+        default_factory=dict)            # page -> its declared inputs now
 
 
 def reasons_stale(record: Record, now: Current) -> list[str]:
     """Why ``record``'s outputs are out of date; empty when they are fresh."""
+    if record.version != RECORD_VERSION:
+        return [f"it was recorded by another version of the engine (record "
+                f"version {record.version}, now {RECORD_VERSION})"]
     reasons: list[str] = []
     if now.code.get(record.page) != record.code:
         reasons.append("its code cells changed")
+    declared = now.declared.get(record.page, [])
+    if declared != record.declared:
+        reasons.append("its declared inputs changed")
+    elif record.unobserved and not declared:
+        shown = "; ".join(record.unobserved[:2]) + (
+            f"; {len(record.unobserved) - 2} more"
+            if len(record.unobserved) > 2 else "")
+        reasons.append(
+            f"it used what the engine cannot observe ({shown}), so it "
+            "re-executes on every build until its front matter declares "
+            "what it reads (inputs: [...])")
     settings = now.settings.get(record.page, {})
     if record.settings != settings:
         changed = sorted(k for k in set(record.settings) | set(settings)
@@ -283,7 +373,7 @@ def reasons_stale(record: Record, now: Current) -> list[str]:
     for name, old in sorted(record.files.items()):
         if record.keeps_environment and not is_project_path(name):
             continue
-        if old.sha256 == "changed-during-execution":
+        if old.sha256 == CHANGED_DURING_RUN:
             reasons.append(f"{name} changed while the page was executing")
             continue
         state = now.file_states.get(name)

@@ -9,6 +9,7 @@ Standard library only: they travel to Dask workers and bare GPU machines
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 
 @dataclasses.dataclass
@@ -46,12 +47,12 @@ class Failure:
     error: str                # e.g. "IndexError: list index out of range"
     traceback: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "Failure":
-        return cls(**{f.name: data.get(f.name)
+    def from_json(cls, data: dict[str, Any]) -> "Failure":
+        return cls(**{f.name: data.get(f.name)  # type: ignore[arg-type]
                       for f in dataclasses.fields(cls)})
 
 
@@ -63,13 +64,16 @@ class Result:
     source: str
     notebook: str | None      # executed notebook (JSON), partial on failure
     failure: Failure | None
-    files: dict[str, dict]    # record name -> FileState JSON
-    environment: dict
+    files: dict[str, dict[str, Any]]    # record name -> FileState JSON
+    environment: dict[str, Any]
     device: str               # the device label (see devices.page_device)
     # host, worker, started, seconds (the page's own time when it reported
     # one, see kernel), kernel_seconds, cpu_seconds, device (the details)
-    run: dict
+    run: dict[str, Any]
     executed_root: str = ""
+    #: what the page's code did that no file event shows (a subprocess,
+    #: a database, a network connection): see the kernel's prologue
+    unobserved: list[str] = dataclasses.field(default_factory=list)
 
     def summary(self) -> str:
         """``executed in 12.8 s (kernel 14.0 s, CPU 19.4 s) on CPU``, for
@@ -91,7 +95,7 @@ class Result:
         return shown_device(self.device, self.run)
 
 
-def shown_device(device: str, run: dict) -> str:
+def shown_device(device: str, run: dict[str, Any]) -> str:
     """The device a reader is shown for a page: what the page itself
     reported (its execution line) when it did, else the engine's label."""
     page = run.get("page") or {}

@@ -29,17 +29,35 @@ from __future__ import annotations
 import concurrent.futures as cf
 import dataclasses
 import os
+import subprocess
 from pathlib import Path
 from typing import Callable, Iterator
 
 from . import ENGINE_HASH, devices, provenance
 from .kernel import base_environment, execute_page
+from .provenance import JSON
 from .records import Failure, Result, Task
 from .problems import BuildError
 
 #: How long to try reaching a Dask scheduler before failing the build
 #: (``BOOKENGINE_CONNECT_TIMEOUT_S`` overrides it).
 CONNECT_TIMEOUT_S = 30
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may use: its affinity mask, capped by a
+    cgroup CPU quota (a container's ``--cpus``), not the machine's count."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            count = min(count, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
 
 
 def connect_timeout() -> float:
@@ -67,7 +85,7 @@ def run_local(tasks: list[Task], jobs: int, log: Callable[[str], None],
     pending = list(tasks)
     waiting: set[str] = set()
     with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        running: dict[cf.Future, Task] = {}
+        running: dict[cf.Future[Result], Task] = {}
         while pending or running:
             index = 0
             while len(running) < jobs and index < len(pending):
@@ -120,16 +138,40 @@ def _dask_process_settings() -> tuple[str, ...]:
                  if os.environ.get(k) == str(v))
 
 
+def git_tracked(base: Path, sources: list[str]) -> list[str] | None:
+    """The files git tracks under ``sources`` (``None``: not a git
+    checkout): what a worker's identity is built from, so that generated
+    and ignored files (``*.egg-info``, caches) never refuse a worker."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z", "--", *sources],
+                             cwd=base, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    return sorted({n for n in out.stdout.decode().split("\0") if n})
+
+
 def worker_identity(root: str, sources: list[str],
-                    dask_worker: object = None) -> dict:
+                    dask_worker: object = None) -> JSON:
     """What must match between the engine and a worker: the interpreter,
     every installed distribution, the watched environment variables, the
     engine's code and the project's sources (``[tool.bookengine]
     worker_sources``). ``dask_worker`` is given by ``Client.run``."""
     base = Path(os.environ.get("BOOKENGINE_ROOT") or root).resolve()
-    files = {}
+    files: dict[str, str | None] = {}
+    tracked = git_tracked(base, sources)
     for entry in sources:
         path = base / entry
+        if tracked is not None and (path.is_dir() or not path.exists()):
+            for name in tracked:
+                if name == entry or name.startswith(entry.rstrip("/") + "/"):
+                    file = base / name
+                    files[name] = provenance.sha256_file(file) \
+                        if file.is_file() else None
+            if not path.exists():
+                files.setdefault(entry, None)
+            continue
         candidates = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in candidates:
             if file.is_file() and "__pycache__" not in file.parts:
@@ -145,7 +187,7 @@ def worker_identity(root: str, sources: list[str],
             "variables": variables, "engine": ENGINE_HASH, "files": files}
 
 
-def identity_differences(mine: dict, theirs: dict, limit: int = 4) -> list[str]:
+def identity_differences(mine: JSON, theirs: JSON, limit: int = 4) -> list[str]:
     """What differs between two identities, in words."""
     found = []
     if mine["python"] != theirs.get("python"):

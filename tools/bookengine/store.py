@@ -19,31 +19,26 @@ deleted, so its page re-executes.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
+import logging
 import shutil
 import sqlite3
 import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .provenance import FileState, Record, sha256_json
+from .files import locked, write_atomic
+from .provenance import JSON, RECORD_VERSION, FileState, Record, sha256_json
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new
-    content, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+__all__ = ["Store", "write_atomic"]
 
 
 class Store:
     """The executed pages of one book root."""
 
-    def __init__(self, path: Path, log: Callable[[str], None] = print):
+    def __init__(self, path: Path,
+                 log: Callable[[str], None] = logging.getLogger(
+                     "bookengine").info):
         self.path = path
         self.log = log
         self.cache_dir = path / "jupyter_cache"
@@ -54,20 +49,21 @@ class Store:
     # ----------------------------------------------------------------- locks
     @contextlib.contextmanager
     def lock(self, exclusive: bool) -> Iterator[None]:
-        """Shared (render) or exclusive (execute, import) access."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / "lock", "a+") as f:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            try:
-                fcntl.flock(f, mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self.log("waiting for another build that is using "
-                         f"{self.path} ...")
-                fcntl.flock(f, mode)
-            try:
+        """Shared (render) or exclusive (execute, import) access.
+
+        The records read under a lock are forgotten when it is released:
+        between two locks, another build directory of this root may have
+        executed pages."""
+        def waiting(_: str) -> None:
+            self.log(f"waiting for another build that is using {self.path}"
+                     " ...")
+
+        self._records = None
+        try:
+            with locked(self.path / "lock", exclusive, waiting):
                 yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        finally:
+            self._records = None
 
     # --------------------------------------------------------------- records
     def _record_path(self, page: str) -> Path:
@@ -92,19 +88,39 @@ class Store:
         self._record_path(page).unlink(missing_ok=True)
         self.records().pop(page, None)
 
+    def forget_pages_except(self, pages: set[str]) -> list[Record]:
+        """Drop the records (and their cached notebooks, unless another
+        record uses them) of every page not in ``pages``: a page removed
+        from the table of contents, renamed, or no longer executable.
+        Returns the dropped records."""
+        dropped = [r for page, r in sorted(self.records().items())
+                   if page not in pages]
+        if not dropped:
+            return []
+        for record in dropped:
+            self.drop(record.page)
+        used = {r.cache.get("pk") for r in self.records().values()}
+        entries = {r.cache["pk"]: str(r.cache.get("hashkey"))
+                   for r in dropped
+                   if "pk" in r.cache and r.cache["pk"] not in used}
+        if entries and (self.cache_dir / "global.db").exists():
+            self._delete_entries(entries)
+        return dropped
+
     def write_record(self, record: Record) -> None:
         write_atomic(self._record_path(record.page),
                      json.dumps(record.to_json(), indent=1, sort_keys=True))
         self.records()[record.page] = record
 
-    def environment(self, digest: str) -> dict:
+    def environment(self, digest: str) -> JSON:
         try:
-            return json.loads(
+            found: JSON = json.loads(
                 (self.environments_dir / f"{digest}.json").read_text())
+            return found
         except (OSError, ValueError):
             return {}
 
-    def save_environment(self, environment: dict) -> str:
+    def save_environment(self, environment: JSON) -> str:
         digest = sha256_json(environment)
         path = self.environments_dir / f"{digest}.json"
         if not path.exists():
@@ -141,7 +157,8 @@ class Store:
             return
         kept: set[int] = set()
         for page, record in list(self.records().items()):
-            pk, hashkey = record.cache.get("pk"), record.cache.get("hashkey")
+            pk, hashkey = record.cache.get("pk", -1), record.cache.get(
+                "hashkey")
             path = self.notebook_path(str(hashkey))
             if rows.get(pk) != hashkey or not path.exists() or \
                     path.stat().st_size != record.cache.get("size"):
@@ -170,14 +187,17 @@ class Store:
                           ignore_errors=True)
 
     def put(self, page: str, source: str, notebook_json: str,
-            files: dict[str, dict], environment: dict, device: str,
-            run: dict, settings: dict, origin: dict | None = None) -> Record:
+            files: dict[str, JSON], environment: JSON, device: str,
+            run: JSON, settings: JSON, origin: JSON | None = None,
+            version: int = RECORD_VERSION,
+            unobserved: list[str] | None = None,
+            declared: list[str] | None = None) -> Record:
         """Store an executed notebook, then (last) its record."""
         import nbformat
         from jupyter_cache import get_cache
         from jupyter_cache.base import CacheBundleIn
 
-        nb = nbformat.reads(notebook_json, as_version=4)
+        nb = nbformat.reads(notebook_json, as_version=4)  # type: ignore[no-untyped-call]
         cache = get_cache(str(self.cache_dir))
         entry = cache.cache_notebook_bundle(
             CacheBundleIn(nb, source,
@@ -188,7 +208,8 @@ class Store:
             page=page, source=source, code=entry.hashkey,
             files={k: FileState.from_json(v) for k, v in files.items()},
             environment=self.save_environment(environment), device=device,
-            run=run, settings=settings, origin=origin,
+            run=run, settings=settings, origin=origin, version=version,
+            unobserved=list(unobserved or []), declared=list(declared or []),
             cache={"pk": entry.pk, "hashkey": entry.hashkey,
                    "size": self.notebook_path(entry.hashkey).stat().st_size,
                    "id": uuid.uuid4().hex})
