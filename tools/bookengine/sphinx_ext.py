@@ -222,10 +222,13 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
 SHARED_FILE = "bookengine-shared.sha256"
 
 
-def _plain(value: Any, within: frozenset[int] = frozenset()) -> Any:
+def _plain(value: Any, within: frozenset[int] = frozenset(),
+           unordered: bool = False) -> Any:
     """``value`` as JSON whose text does not depend on set order or on
     where objects happen to sit in memory (``within``: the containers
-    being converted, so that a cycle ends instead of recursing)."""
+    being converted, so that a cycle ends instead of recursing;
+    ``unordered``: lists, not tuples, are sorted too, for data whose order
+    is the order pages happened to be read in)."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, nodes.Node):
@@ -234,18 +237,21 @@ def _plain(value: Any, within: frozenset[int] = frozenset()) -> Any:
         return f"<cycle: {type(value).__qualname__}>"
     inner = within | {id(value)}
     if isinstance(value, dict):
-        return {str(k): _plain(v, inner) for k, v in sorted(
+        return {str(k): _plain(v, inner, unordered) for k, v in sorted(
             value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, inner) for v in value]
+    if isinstance(value, (list, tuple)):  # a tuple is a record: in order
+        items = [_plain(v, inner, unordered) for v in value]
+        return sorted(items, key=json.dumps) \
+            if unordered and isinstance(value, list) else items
     if isinstance(value, (set, frozenset)):
-        return sorted((_plain(v, inner) for v in value), key=json.dumps)
+        return sorted((_plain(v, inner, unordered) for v in value),
+                      key=json.dumps)
     # Other objects (a C++ domain's symbol tree): their attributes.
     attributes = getattr(value, "__dict__", None)
     if attributes is not None:
         return [type(value).__qualname__, _plain(
             {k: v for k, v in attributes.items() if not callable(v)},
-            inner)]
+            inner, unordered)]
     return repr(value)
 
 
@@ -261,15 +267,18 @@ def shared_state(env: BuildEnvironment) -> str:
         "toctree": env.toctree_includes,
         "secnumbers": env.toc_secnumbers,
         "fignumbers": env.toc_fignumbers,
-        "domains": env.domaindata,
     }
-    return hashlib.sha256(json.dumps(_plain(state)).encode()).hexdigest()
+    # A domain's lists (citations, index entries) are in the order pages
+    # were read: one page re-read moves its entries to the end.
+    plain = [_plain(state), _plain(env.domaindata, unordered=True)]
+    return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
 
 
 def _write_what_changed(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Every page when what pages show of each other changed (or when the
-    last build did not finish writing), else none beyond those Sphinx
-    writes anyway (the pages it re-read)."""
+    """(``env-get-updated``, after the numbering.) Every page when what
+    pages show of each other changed (or when the last build did not
+    finish writing), else none beyond those Sphinx writes anyway (the
+    pages it re-read, their parents in the toctree and the root page)."""
     path = Path(app.doctreedir) / SHARED_FILE
     now = shared_state(env)
     setattr(app, "_bookengine_shared", now)
@@ -299,7 +308,9 @@ def setup(app: Sphinx) -> JSON:
     app.connect("env-get-outdated", _outdated)
     app.connect("doctree-read", _note_read)
     app.connect("env-purge-doc", _purge)
-    app.connect("env-updated", _write_what_changed)
+    # After the toctree collector (priority 500) has numbered sections and
+    # figures, which it does after every read, in the same event.
+    app.connect("env-get-updated", _write_what_changed, priority=900)
     app.connect("build-finished", _wrote)
     app.add_directive("build-record", BuildRecord)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
