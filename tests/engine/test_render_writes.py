@@ -113,3 +113,49 @@ def test_a_removed_label_is_reported_in_the_page_that_refers_to_it(
     assert code != 0
     assert "book/prose.md" in output and "sec-alpha" in output, \
         output[-3000:]
+
+
+def test_numbered_pages_edited_after_a_full_read_write_one_page(
+        tmp_path) -> None:
+    """Sphinx numbers sections and figures after reading (the toctree
+    collector, at ``env-get-updated``); what pages share must be compared
+    after that, or the first edit after a full read writes every page."""
+    import os
+    import subprocess
+    import sys
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "extensions = ['bookengine.sphinx_ext']\nnumfig = True\n")
+    (src / "index.rst").write_text(
+        "Root\n====\n\n.. toctree::\n   :numbered:\n\n   a\n   b\n")
+    (src / "a.rst").write_text(
+        "A\n=\n\nSome prose.\n\n.. _fig-a:\n\n.. figure:: pic.png\n\n"
+        "   A caption.\n")
+    (src / "b.rst").write_text("B\n=\n\nSee :numref:`fig-a`.\n")
+    (src / "pic.png").write_bytes(b"")
+
+    def build() -> dict[str, int]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src),
+             str(out)], capture_output=True, text=True,
+            env={**os.environ,
+                 "PYTHONPATH": str(Path(__file__).parents[2] / "tools")})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return {p: (out / f"{p}.html").stat().st_mtime_ns
+                for p in ("index", "a", "b")}
+
+    first = build()                         # a full read
+    assert "Fig. 1.1" in (out / "b.html").read_text()
+    (src / "a.rst").write_text((src / "a.rst").read_text().replace(
+        "Some prose.", "Some prose, edited."))
+    second = build()
+    assert second["a"] != first["a"] and second["b"] == first["b"]
+    # A new figure before it renumbers fig-a: b, which shows the number,
+    # is written again.
+    (src / "a.rst").write_text((src / "a.rst").read_text().replace(
+        "Some prose, edited.", ".. figure:: pic.png\n\n   First.\n"))
+    third = build()
+    assert third["b"] != second["b"]
+    assert "Fig. 1.2" in (out / "b.html").read_text()
