@@ -82,7 +82,8 @@ def python_version(interpreter: str) -> str:
 def write_build_record(path: Path, records: Iterable[Record],
                        environment: Callable[[str], JSON],
                        commit: dict[str, object], order: list[str]) -> None:
-    """The build record page's content, as MyST Markdown inside JSON.
+    """The build record page's content, as MyST Markdown inside JSON;
+    left as it is when only the date would change.
 
     ``records``: the pages to list (those of the table of contents);
     ``environment``: a recorded environment by its hash; ``order``: the
@@ -121,7 +122,17 @@ def write_build_record(path: Path, records: Iterable[Record],
         if variables:
             lines += ["", "Environment variables: " + ", ".join(
                 f"`{k}={v}`" for k, v in variables.items()) + "."]
-    write_atomic(path, json.dumps({"markdown": "\n".join(lines)}))
+    # Rewritten only when a row, an environment or the commit changed: the
+    # page that shows it is then re-read and written, and no other page
+    # (the date says when the record last changed).
+    content = "\n".join(lines).replace(now, "")
+    try:
+        if json.loads(path.read_text()).get("content") == content:
+            return
+    except (OSError, ValueError, AttributeError):
+        pass
+    write_atomic(path, json.dumps({"markdown": "\n".join(lines),
+                                   "content": content}))
 
 
 class BuildRecord(SphinxDirective):

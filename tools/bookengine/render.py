@@ -9,8 +9,9 @@ Per format (``html``, ``pdf``):
    does not start Sphinx.
 2. **Sphinx** works in ``<build>/render/`` with its own doctrees per
    builder, so only changed pages are read (plus the pages
-   :mod:`bookengine.sphinx_ext` adds) and every page is written. Warnings
-   arrive as JSON records; any warning fails the build.
+   :mod:`bookengine.sphinx_ext` adds) and written (every page, when what
+   pages show of each other changed: a title, a label, a number).
+   Warnings arrive as JSON records; any warning fails the build.
 3. **PDF**: the LaTeX folder is emptied first; latexmk builds every
    ``.tex`` the LaTeX builder wrote: the book named in ``_config.yml`` and
    any other document its Sphinx configuration lists (the chapter PDFs), at

@@ -10,11 +10,17 @@
 * **Re-read what must be re-read.** Besides Sphinx's own rule (the source
   changed): a page that had a warning last time, a page whose executed
   outputs changed, and a page that glues values from a re-read page.
-* **Write everything.** Every page is written on every render, so a
-  reference into a changed page is resolved, or reported, in all of them.
-  (Two costs of doing so are cut: each page's doctree is unpickled once per
-  build for ``{numref}``, not once per reference, and viewcode finds module
-  files without importing the modules.)
+* **Write what changed.** Sphinx writes the pages it re-read. What a page
+  shows of *other* pages (every title and section heading in the navigation,
+  the toctree, section and figure numbers, the reference targets and objects
+  of every domain) is hashed after reading; when that hash differs from the
+  last completed write, every page is written, so a reference into a changed
+  page is resolved, or reported, in all of them. A prose edit writes one
+  page (and the root page, which Sphinx always writes); a changed title,
+  heading, label or number writes all. (Two costs of writing all are cut:
+  each page's doctree is unpickled once per build for ``{numref}``, not
+  once per reference, and viewcode finds module files without importing
+  the modules.)
 * **The build record.** ``{build-record}`` renders the provenance the engine
   wrote as JSON.
 """
@@ -22,6 +28,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -210,8 +217,87 @@ def _purge(app: Sphinx, env: BuildEnvironment, docname: str) -> None:
         _state(env, name).pop(docname, None)
 
 
-def _write_everything(app: Sphinx, env: BuildEnvironment) -> list[str]:
+#: Where the hash of what pages show of each other is kept between builds
+#: (in the doctree folder; written only after a build wrote its pages).
+SHARED_FILE = "bookengine-shared.sha256"
+
+
+def _plain(value: Any, within: frozenset[int] = frozenset(),
+           unordered: bool = False) -> Any:
+    """``value`` as JSON whose text does not depend on set order or on
+    where objects happen to sit in memory (``within``: the containers
+    being converted, so that a cycle ends instead of recursing;
+    ``unordered``: lists, not tuples, are sorted too, for data whose order
+    is the order pages happened to be read in)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, nodes.Node):
+        return value.astext()
+    if id(value) in within:
+        return f"<cycle: {type(value).__qualname__}>"
+    inner = within | {id(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v, inner, unordered) for k, v in sorted(
+            value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):  # a tuple is a record: in order
+        items = [_plain(v, inner, unordered) for v in value]
+        return sorted(items, key=json.dumps) \
+            if unordered and isinstance(value, list) else items
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v, inner, unordered) for v in value),
+                      key=json.dumps)
+    # Other objects (a C++ domain's symbol tree): their attributes.
+    attributes = getattr(value, "__dict__", None)
+    if attributes is not None:
+        return [type(value).__qualname__, _plain(
+            {k: v for k, v in attributes.items() if not callable(v)},
+            inner, unordered)]
+    return repr(value)
+
+
+def shared_state(env: BuildEnvironment) -> str:
+    """The hash of everything a page may show of other pages: titles and
+    section headings (the navigation, ``{doc}`` and ``{ref}`` texts), the
+    toctree, section and figure numbers (``{numref}``) and the data of
+    every domain (labels, citations, equations, objects)."""
+    state = {
+        "docs": sorted(env.found_docs),
+        "titles": env.titles,
+        "tocs": env.tocs,
+        "toctree": env.toctree_includes,
+        "secnumbers": env.toc_secnumbers,
+        "fignumbers": env.toc_fignumbers,
+    }
+    # A domain's lists (citations, index entries) are in the order pages
+    # were read: one page re-read moves its entries to the end.
+    plain = [_plain(state), _plain(env.domaindata, unordered=True)]
+    return hashlib.sha256(json.dumps(plain).encode()).hexdigest()
+
+
+def _write_what_changed(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """(``env-get-updated``, after the numbering.) Every page when what
+    pages show of each other changed (or when the last build did not
+    finish writing), else none beyond those Sphinx writes anyway (the
+    pages it re-read, their parents in the toctree and the root page)."""
+    path = Path(app.doctreedir) / SHARED_FILE
+    now = shared_state(env)
+    setattr(app, "_bookengine_shared", now)
+    try:
+        before = path.read_text()
+    except OSError:
+        before = None
+    if before == now:
+        return []
+    path.unlink(missing_ok=True)   # until this build has written them all
     return sorted(env.found_docs)
+
+
+def _wrote(app: Sphinx, exception: BaseException | None) -> None:
+    shared = getattr(app, "_bookengine_shared", None)
+    if exception is None and shared is not None:
+        from .files import write_atomic
+
+        write_atomic(Path(app.doctreedir) / SHARED_FILE, shared)
 
 
 def setup(app: Sphinx) -> JSON:
@@ -222,6 +308,9 @@ def setup(app: Sphinx) -> JSON:
     app.connect("env-get-outdated", _outdated)
     app.connect("doctree-read", _note_read)
     app.connect("env-purge-doc", _purge)
-    app.connect("env-updated", _write_everything)
+    # After the toctree collector (priority 500) has numbered sections and
+    # figures, which it does after every read, in the same event.
+    app.connect("env-get-updated", _write_what_changed, priority=900)
+    app.connect("build-finished", _wrote)
     app.add_directive("build-record", BuildRecord)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
