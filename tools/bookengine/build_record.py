@@ -94,7 +94,7 @@ def write_build_record(path: Path, records: Iterable[Record],
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     sha = commit.get("commit")
     lines = [
-        f"This edition was rendered on {now} from "
+        f"This edition was first rendered on {now} from "
         + (f"commit `{str(sha)[:12]}`" if sha else "sources outside git")
         + (" with uncommitted changes" if commit.get("modified") else "")
         + ". Every executed page below ran in a fresh kernel; its outputs "
