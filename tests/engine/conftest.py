@@ -216,3 +216,33 @@ def make_book(tmp_path: Path):
         shutil.copytree(TEMPLATE, root)
         return Book(root)
     return make
+
+
+@pytest.fixture
+def fake_execute(monkeypatch):
+    """The scheduler's execute_page replaced by a 0.2 s sleep that records
+    what ran: every task seen, the most tasks running at once, and the most
+    running at once on each card (by ``gpu_index``)."""
+    from bookengine import schedule
+    from bookengine.records import Result, Task
+
+    lock = threading.Lock()
+    state: dict = {"running": [], "seen": [], "max": 0, "max_per_card": {}}
+
+    def execute(task: Task, worker: str = "local") -> Result:
+        with lock:
+            state["running"].append(task)
+            state["seen"].append(task)
+            state["max"] = max(state["max"], len(state["running"]))
+            if task.gpu_index:
+                on_card = sum(t.gpu_index == task.gpu_index
+                              for t in state["running"])
+                state["max_per_card"][task.gpu_index] = max(
+                    state["max_per_card"].get(task.gpu_index, 0), on_card)
+        time.sleep(0.2)
+        with lock:
+            state["running"].remove(task)
+        return Result(task.page, task.source, "{}", None, {}, {}, "CPU", {})
+
+    monkeypatch.setattr(schedule, "execute_page", execute)
+    return state

@@ -4,8 +4,6 @@ setting and the option, the duration history per (page, device)."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 import pytest
 
@@ -19,41 +17,18 @@ from .test_devices import H100
 CARD = GPU("0", "GPU-aaaa1111", H100, 81559, "9.0", "550.54.15", "12.4")
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    """execute_page replaced by a sleep that records the tasks running at
-    once on each card."""
-    lock = threading.Lock()
-    state = {"running": [], "max_on_card": 0, "seen": []}
-
-    def execute(task: Task, worker: str = "local") -> Result:
-        with lock:
-            state["running"].append(task)
-            state["seen"].append(task)
-            on_card = sum(1 for t in state["running"]
-                          if t.gpu_index == CARD.uuid)
-            state["max_on_card"] = max(state["max_on_card"], on_card)
-        time.sleep(0.2)
-        with lock:
-            state["running"].remove(task)
-        return Result(task.page, task.source, "{}", None, {}, {}, "CPU", {})
-
-    monkeypatch.setattr(schedule, "execute_page", execute)
-    return state
-
-
 def _tasks(n: int) -> list[Task]:
     return [Task(f"g{i}", f"g{i}.md", "{}", "/tmp", gpu=True)
             for i in range(n)]
 
 
-def test_a_card_holds_as_many_pages_as_it_has_slots(fake) -> None:
+def test_a_card_holds_as_many_pages_as_it_has_slots(fake_execute) -> None:
     messages: list[str] = []
     list(schedule.run_local(_tasks(5), 8, messages.append, gpus=[CARD],
                             slots=3))
-    assert fake["max_on_card"] == 3
-    assert {t.gpu_slots for t in fake["seen"]} == {3}
-    assert {t.gpu_index for t in fake["seen"]} == {CARD.uuid}
+    assert fake_execute["max_per_card"][CARD.uuid] == 3
+    assert {t.gpu_slots for t in fake_execute["seen"]} == {3}
+    assert {t.gpu_index for t in fake_execute["seen"]} == {CARD.uuid}
     assert "executing g0.md on GPU 0 (slot 1 of 3)" in messages
     # Two pages had to wait, and the log says so, once each.
     waits = [m for m in messages if "waits for a GPU slot" in m]
@@ -61,16 +36,17 @@ def test_a_card_holds_as_many_pages_as_it_has_slots(fake) -> None:
                      "g4.md waits for a GPU slot (all 3 in use)"]
 
 
-def test_by_default_the_slots_follow_the_cards_memory(fake) -> None:
+def test_by_default_the_slots_follow_the_cards_memory(fake_execute) -> None:
     list(schedule.run_local(_tasks(10), 16, lambda m: None, gpus=[CARD]))
-    assert fake["max_on_card"] == devices.gpu_slots(CARD) == 8
+    assert fake_execute["max_per_card"][CARD.uuid] == \
+        devices.gpu_slots(CARD) == 8
 
 
-def test_pages_spread_over_the_cards(fake) -> None:
+def test_pages_spread_over_the_cards(fake_execute) -> None:
     other = GPU("1", "GPU-bbbb2222", H100, 81559, "9.0", "550.54.15", "12.4")
     list(schedule.run_local(_tasks(4), 4, lambda m: None,
                             gpus=[CARD, other], slots=2))
-    by_card = [t.gpu_index for t in fake["seen"]]
+    by_card = [t.gpu_index for t in fake_execute["seen"]]
     assert by_card.count(CARD.uuid) == by_card.count(other.uuid) == 2
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -16,30 +15,8 @@ def _task(name: str, gpu: bool = False) -> Task:
     return Task(name, f"{name}.md", "{}", "/tmp", gpu=gpu)
 
 
-@pytest.fixture
-def fake(monkeypatch):
-    """execute_page replaced by a sleep that records what ran at once."""
-    lock = threading.Lock()
-    state = {"running": [], "max": 0, "gpu_overlap": False, "seen": []}
-
-    def execute(task: Task, worker: str = "local") -> Result:
-        with lock:
-            gpus = [t.gpu_index for t in state["running"] if t.gpu_index]
-            if task.gpu_index and task.gpu_index in gpus:
-                state["gpu_overlap"] = True
-            state["running"].append(task)
-            state["max"] = max(state["max"], len(state["running"]))
-            state["seen"].append(task)
-        time.sleep(0.2)
-        with lock:
-            state["running"].remove(task)
-        return Result(task.page, task.source, "{}", None, {}, {}, "CPU", {})
-
-    monkeypatch.setattr(schedule, "execute_page", execute)
-    return state
-
-
-def test_jobs_bound_the_pages_running_at_once(fake, monkeypatch) -> None:
+def test_jobs_bound_the_pages_running_at_once(fake_execute,
+                                              monkeypatch) -> None:
     """Three at once, observed: each page waits at a barrier of three
     before it finishes (with fewer running, the barrier breaks)."""
     barrier = threading.Barrier(3, timeout=60)
@@ -53,24 +30,26 @@ def test_jobs_bound_the_pages_running_at_once(fake, monkeypatch) -> None:
     tasks = [_task(f"p{i}") for i in range(6)]
     results = list(schedule.run_local(tasks, 3, lambda m: None, gpus=[]))
     assert sorted(r.page for r in results) == sorted(t.page for t in tasks)
-    assert fake["max"] <= 3  # never more (the barrier showed three)
+    assert fake_execute["max"] <= 3  # never more (the barrier showed three)
 
 
 def test_with_one_slot_each_gpu_page_gets_a_card_of_its_own(
-        fake, monkeypatch) -> None:
+        fake_execute, monkeypatch) -> None:
     gpus = [GPU(str(i), f"GPU-{i}", "GPU", 81559, "9.0", "5", "12.4")
             for i in range(2)]
     tasks = [_task(f"g{i}", gpu=True) for i in range(5)] + [_task("cpu")]
     list(schedule.run_local(tasks, 6, lambda m: None, gpus=gpus, slots=1))
-    assert not fake["gpu_overlap"]
-    by_name = {t.page: t for t in fake["seen"]}
+    # never two on a card
+    assert max(fake_execute["max_per_card"].values()) == 1
+    by_name = {t.page: t for t in fake_execute["seen"]}
     assert {by_name[f"g{i}"].gpu_index for i in range(5)} == {"GPU-0",
                                                              "GPU-1"}
     assert by_name["cpu"].gpu_index is None
-    assert fake["max"] <= 3  # two GPU pages and the CPU page
+    assert fake_execute["max"] <= 3  # two GPU pages and the CPU page
 
 
-def test_without_gpus_a_gpu_page_runs_on_the_cpu(fake, monkeypatch) -> None:
+def test_without_gpus_a_gpu_page_runs_on_the_cpu(fake_execute,
+                                                 monkeypatch) -> None:
     list(schedule.run_local([_task("g", gpu=True)], 2, lambda m: None,
                             gpus=[]))
-    assert fake["seen"][0].gpu_index is None
+    assert fake_execute["seen"][0].gpu_index is None
