@@ -86,8 +86,7 @@ def matmul_precision() -> str:
 
     setting = _precision_setting()
     if _emulating:
-        return "tf32" if _GPU_PRECISION.get(setting, "tf32") == "tf32" \
-            else "float32"
+        return _GPU_PRECISION.get(setting, "tf32")
     device = jax.devices()[0]
     if device.platform == "tpu":
         return "float32" if setting in ("highest", "float32") else "bfloat16"
