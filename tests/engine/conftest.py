@@ -229,7 +229,7 @@ def fake_execute(monkeypatch):
     lock = threading.Lock()
     state: dict = {"running": [], "seen": [], "max": 0, "max_per_card": {}}
 
-    def execute(task: Task, worker: str = "local") -> Result:
+    def execute(task: Task, worker: str = "local", kernels=None) -> Result:
         with lock:
             state["running"].append(task)
             state["seen"].append(task)

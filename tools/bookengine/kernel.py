@@ -23,13 +23,10 @@ instead of keeping outputs that may predate the edit.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import socket
-import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +34,7 @@ from typing import Any
 
 from . import devices, provenance
 from .provenance import JSON
+from .kernels import Kernel, Kernels, key_of, silent
 from .records import Failure, Result, Task
 
 __all__ = ["Failure", "Result", "Task", "execute_page", "kernel_environment"]
@@ -374,97 +372,63 @@ def device_mismatch(task: Task, expected: devices.GPU | None,
 # --------------------------------------------------------------------------
 
 
-def _kernel_manager(kernels: Path) -> Any:
-    """A kernel manager that always starts *this* interpreter's ipykernel,
-    whatever kernelspecs the user has installed."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    spec = kernels / "bookengine"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher",
-                 "-f", "{connection_file}"],
-        "display_name": "Python 3 (bookengine)", "language": "python"}))
-    ksm = KernelSpecManager(kernel_dirs=[str(kernels)],
-                            ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name="bookengine",
-                              kernel_spec_manager=ksm)
-
-
-async def _silent(client: Any, code: str) -> None:
-    from jupyter_core.utils import ensure_async
-
-    msg_id = await ensure_async(client.kc.execute(
-        code, silent=True, store_history=False))
-    reply = await client.async_wait_for_reply(msg_id)
-    if reply is None or reply["content"]["status"] != "ok":
-        content = reply["content"] if reply else {}
-        raise RuntimeError("bookengine: instrumenting the kernel failed: "
-                           f"{content.get('ename')}: {content.get('evalue')}")
-
-
-async def _run(nb: Any, task: Task, env: JSON, cwd: Path, workdir: Path,
-               report: Path) -> Failure | None:
-    from jupyter_core.utils import ensure_async
+async def _run(nb: Any, task: Task, env: dict[str, str], cwd: Path,
+               kernels: Kernels) -> tuple[Failure | None, JSON, Kernel]:
+    """Run ``nb``'s cells in a fresh kernel from ``kernels``, then the
+    epilogue; the failure (or ``None``), what the epilogue reported (empty
+    after a failure) and the kernel, which is being shut down."""
     from nbclient import NotebookClient
     from nbclient.exceptions import (CellControlSignal, CellExecutionError,
                                      DeadKernelError)
 
-    km = _kernel_manager(workdir / "kernels")
-    client = NotebookClient(
-        nb, km=km, timeout=task.timeout, allow_errors=task.allow_errors,
-        record_timing=False, resources={"metadata": {"path": str(cwd)}})
-    # The kernel process's own output (ZeroMQ notices, native libraries'
-    # logs) goes to a file, shown only if the kernel dies.
-    log_path = workdir / "kernel.log"
-    with log_path.open("w") as log:
-        # cleanup_kc: shut the kernel down at the end although the kernel
-        # manager is ours (nbclient only cleans up managers it created).
-        async with client.async_setup_kernel(env=env, stdout=log, stderr=log,
-                                             cleanup_kc=True):
-            assert client.kc is not None  # set up by async_setup_kernel
-            info = await client.async_wait_for_reply(
-                await ensure_async(client.kc.kernel_info()))
-            if info is not None and "language_info" in info["content"]:
-                nb.metadata["language_info"] = \
-                    info["content"]["language_info"]
-            await _silent(client, _PROLOGUE)
-            if task.setup:
-                module, _, function = task.setup.partition(":")
-                await _silent(client, (
-                    "import importlib as __bookengine_importlib\n"
-                    f"getattr(__bookengine_importlib.import_module({module!r}),"
-                    f" {function!r})()\n"
-                    "del __bookengine_importlib\n"))
-            number = 0
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code":
-                    continue
-                number += 1
-                try:
-                    await client.async_execute_cell(
-                        cell, index,
-                        execution_count=client.code_cells_executed + 1)
-                except CellExecutionError as err:
-                    errors = [o for o in cell.get("outputs", [])
-                              if o.get("output_type") == "error"]
-                    trace = "\n".join(errors[-1].get("traceback", [])) \
-                        if errors else err.traceback
-                    return Failure(task.page, task.source, number,
-                                   cell.source, f"{err.ename}: {err.evalue}",
-                                   ANSI.sub("", trace))
-                except (CellControlSignal, DeadKernelError,
-                        TimeoutError) as err:
-                    log.flush()
-                    tail = log_path.read_text()[-3000:]
-                    return Failure(task.page, task.source, number,
-                                   cell.source, f"{type(err).__name__}: {err}",
-                                   "kernel output:\n" + tail if tail else "")
-            await _silent(client, _EPILOGUE.replace(
-                "REPORT_PATH", repr(str(report))))
-            client.set_widgets_metadata()
-    return None
+    preludes = [_PROLOGUE]
+    if task.setup:
+        module, _, function = task.setup.partition(":")
+        preludes.append(
+            "import importlib as __bookengine_importlib\n"
+            f"getattr(__bookengine_importlib.import_module({module!r}),"
+            f" {function!r})()\n"
+            "del __bookengine_importlib\n")
+    kernel = await kernels.take(key_of(env, cwd, tuple(preludes)))
+    try:
+        if kernel.language_info is not None:
+            nb.metadata["language_info"] = kernel.language_info
+        client = NotebookClient(
+            nb, km=kernel.km, timeout=task.timeout,
+            allow_errors=task.allow_errors, record_timing=False,
+            resources={"metadata": {"path": str(cwd)}})
+        client.kc = kernel.kc
+        number = 0
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            number += 1
+            try:
+                await client.async_execute_cell(
+                    cell, index,
+                    execution_count=client.code_cells_executed + 1)
+            except CellExecutionError as err:
+                errors = [o for o in cell.get("outputs", [])
+                          if o.get("output_type") == "error"]
+                trace = "\n".join(errors[-1].get("traceback", [])) \
+                    if errors else err.traceback
+                return Failure(task.page, task.source, number, cell.source,
+                               f"{err.ename}: {err.evalue}",
+                               ANSI.sub("", trace)), {}, kernel
+            except (CellControlSignal, DeadKernelError,
+                    TimeoutError) as err:
+                tail = kernel.log_tail()
+                return Failure(task.page, task.source, number, cell.source,
+                               f"{type(err).__name__}: {err}",
+                               "kernel output:\n" + tail if tail else ""
+                               ), {}, kernel
+        report = kernel.workdir / "opened.json"
+        await silent(client, _EPILOGUE.replace(
+            "REPORT_PATH", repr(str(report))))
+        client.set_widgets_metadata()
+        return None, json.loads(report.read_text()), kernel
+    finally:
+        kernels.retire(kernel)
 
 
 def _inputs(data: JSON, root: Path, ignored: list[str],
@@ -504,15 +468,21 @@ def _inputs(data: JSON, root: Path, ignored: list[str],
     return files
 
 
-def execute_page(task: Task, worker: str = "local") -> Result:
-    """Execute ``task``'s notebook in a fresh kernel; never raises for a
-    failing cell (the :class:`Failure` is in the result).
+def execute_page(task: Task, worker: str = "local",
+                 kernels: Kernels | None = None) -> Result:
+    """Execute ``task``'s notebook in a fresh kernel (from ``kernels``, the
+    build's, which may have started it ahead; else one started for it);
+    never raises for a failing cell (the :class:`Failure` is in the
+    result).
 
     The time and device recorded are those the page itself showed its
     reader (``dlpy.runtime.Run.summary()``, the execution line) when it
     showed one, so the page, the build record and the terminal agree;
     ``kernel_seconds`` is the kernel's whole life (start-up included, what
     the scheduler plans with)."""
+    if kernels is None:
+        with Kernels() as own:
+            return execute_page(task, worker, own)
     import nbformat
 
     root = Path(os.environ.get("BOOKENGINE_ROOT") or task.root).resolve()
@@ -521,22 +491,18 @@ def execute_page(task: Task, worker: str = "local") -> Result:
     env, device, expected = kernel_environment(task, root)
     cwd = (root / task.source).parent
     started = datetime.now(timezone.utc)
-    with tempfile.TemporaryDirectory(prefix="bookengine-") as tmp:
-        workdir = Path(tmp)
-        env["IPYTHONDIR"] = str(workdir / "ipython")  # no user startup files
-        report = workdir / "opened.json"
-        started_ns = time.time_ns()
-        t0 = time.perf_counter()
-        failure = asyncio.run(_run(nb, task, env, cwd, workdir, report))
-        seconds = time.perf_counter() - t0
-        ignored = [*provenance.environment_dirs(), str(workdir),
-                   *task.ignored_dirs]
-        if task.cache_dir:
-            ignored.append(task.cache_dir)
-        data = {} if failure else json.loads(report.read_text())
-        files = _inputs(data, root, ignored, started_ns) if data else {}
-        unobserved = sorted(set(data.get("unobserved", [])))
-        cpu = data.get("cpu_seconds")
+    t0 = time.perf_counter()
+    failure, data, kernel = kernels.run(_run(nb, task, env, cwd, kernels))
+    seconds = time.perf_counter() - t0
+    ignored = [*provenance.environment_dirs(), str(kernel.workdir),
+               *task.ignored_dirs]
+    if task.cache_dir:
+        ignored.append(task.cache_dir)
+    # Whatever the kernel read since it started (ahead of the page,
+    # perhaps) and was modified since is "changed during the run".
+    files = _inputs(data, root, ignored, kernel.started_ns) if data else {}
+    unobserved = sorted(set(data.get("unobserved", [])))
+    cpu = data.get("cpu_seconds")
     reported = data.get("device")
     if failure is None:
         failure = device_mismatch(task, expected, reported)

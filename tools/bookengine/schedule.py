@@ -35,6 +35,7 @@ from typing import Callable, Iterator
 
 from . import ENGINE_HASH, devices, provenance
 from .kernel import base_environment, execute_page
+from .kernels import Kernels
 from .provenance import JSON
 from .records import Failure, Result, Task
 from .problems import BuildError
@@ -84,7 +85,10 @@ def run_local(tasks: list[Task], jobs: int, log: Callable[[str], None],
     in_use = {g.uuid: 0 for g in gpus}
     pending = list(tasks)
     waiting: set[str] = set()
-    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    # Exits after the pool: every page has its kernel by then, and the
+    # spares nobody took are shut down.
+    with Kernels(expected=len(tasks), ahead=max(1, jobs)) as kernels, \
+            cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         running: dict[cf.Future[Result], Task] = {}
         while pending or running:
             index = 0
@@ -111,7 +115,8 @@ def run_local(tasks: list[Task], jobs: int, log: Callable[[str], None],
                              f"of {capacity[gpu.uuid]})")
                 pending.pop(index)
                 log(f"executing {task.source}{where}")
-                running[pool.submit(execute_page, task)] = task
+                running[pool.submit(execute_page, task, "local",
+                                    kernels)] = task
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
