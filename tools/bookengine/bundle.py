@@ -33,7 +33,6 @@ import dataclasses
 import io
 import json
 import logging
-import os
 import socket
 import tarfile
 import time
@@ -42,7 +41,7 @@ from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
 from .problems import BuildError, Problem
-from .files import write_atomic
+from .files import atomic_path, write_atomic
 from .provenance import JSON
 from .records import Failure
 
@@ -69,21 +68,14 @@ def _write_bundle(path: Path, pages: list[JSON], notebooks: dict[str, str],
                   environments: dict[str, JSON],
                   failures: list[JSON] | None = None,
                   execution: JSON | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with tarfile.open(tmp, "w:gz") as tar:
-            _add(tar, "bundle.json", json.dumps({
-                "format": BUNDLE_FORMAT, "created": _now(),
-                "host": socket.gethostname(), "pages": pages,
-                "environments": environments, "failures": failures or [],
-                "execution": execution}, indent=1))
-            for page, text in notebooks.items():
-                _add(tar, f"notebooks/{page}.ipynb", text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, tarfile.open(tmp, "w:gz") as tar:
+        _add(tar, "bundle.json", json.dumps({
+            "format": BUNDLE_FORMAT, "created": _now(),
+            "host": socket.gethostname(), "pages": pages,
+            "environments": environments, "failures": failures or [],
+            "execution": execution}, indent=1))
+        for page, text in notebooks.items():
+            _add(tar, f"notebooks/{page}.ipynb", text)
 
 
 def _read(path: Path, member: str, fmt: str) -> tuple[JSON, tarfile.TarFile]:
@@ -255,8 +247,8 @@ def pack(engine: Engine, path: Path, every: bool) -> list[Problem]:
         task.pop("cache_dir")  # the executing machine's own
         entries.append({"code": page.code, "task": task,
                         "settings": engine.settings(page)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
+    # Written aside and renamed: an interrupted pack leaves the last one.
+    with atomic_path(path) as tmp, tarfile.open(tmp, "w:gz") as tar:
         _add(tar, "pack.json", json.dumps({"format": PACK_FORMAT,
                                            "created": _now(),
                                            "pages": entries}))

@@ -1,9 +1,12 @@
 """The two file primitives every stage uses: an atomic write and a lock.
 
-:func:`write_atomic`: readers (another build, a crash's aftermath) see the
-old content or the new, never a part: the text goes to a temporary name in
-the same folder, is flushed to disk (``fsync``), then renamed over the
-target; the temporary file is removed if anything fails on the way.
+:func:`write_atomic` (and :func:`atomic_path` for a writer that needs a
+file name, such as :mod:`tarfile`): readers (another build, a crash's
+aftermath) see the old content or the new, never a part: the data goes to
+a temporary name in the same folder, is flushed to disk (``fsync``), then
+renamed over the target; the temporary file is removed if anything fails
+on the way. :func:`fsync_tree` flushes a copied tree before it is renamed
+into place (publication).
 
 :func:`locked`: an advisory lock (``flock``) on a file, shared or
 exclusive; a caller that has to wait is told so once, through ``on_wait``.
@@ -21,20 +24,49 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` atomically and durably."""
+def fsync_path(path: Path) -> None:
+    """Flush ``path`` (a file or a folder: its entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(root: Path) -> None:
+    """Flush every file and folder under ``root`` to disk: done before a
+    copied tree is renamed into place, so that a crash right after the
+    rename cannot leave it live with files still empty."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                fsync_path(path)
+        fsync_path(Path(folder))
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary name in ``path``'s folder for the block to write; then
+    the file is flushed to disk and renamed over ``path`` (and the folder
+    flushed, so the rename itself survives a crash). If the block fails,
+    the temporary file is removed and ``path`` is left as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}")
-    raw = data.encode() if isinstance(data, str) else data
     try:
-        with open(tmp, "wb") as f:
-            f.write(raw)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
+        fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    fsync_path(path.parent)
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
 
 
 @contextlib.contextmanager

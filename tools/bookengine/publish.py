@@ -13,7 +13,10 @@ atomic rename. ``<build>/html`` and ``<build>/latex`` are fixed links into
 ``current``, so the site and the PDFs always come from the same edition: a
 reader never sees a new site with old PDFs, and a build that fails at any
 point (a LaTeX error after a good HTML build) leaves the last edition
-untouched. Older editions are removed afterwards.
+untouched. The edition is flushed to disk (every file and folder) before
+it is renamed into place, and each rename is flushed too, so that even a
+crash of the machine cannot leave a live edition with empty files. Older
+editions are removed afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+
+from .files import fsync_path, fsync_tree
 
 #: The link to the live edition, and the links into it.
 CURRENT = "current"
@@ -38,6 +43,7 @@ def _swap_link(link: Path, target: str) -> None:
     if link.is_dir() and not link.is_symlink():
         shutil.rmtree(link)
     os.replace(tmp, link)
+    fsync_path(link.parent)
 
 
 def published_pdfs(build_dir: Path) -> list[Path]:
@@ -78,7 +84,9 @@ def publish(build_dir: Path, site: Path | None, pdfs: list[Path] | None,
                         os.link(pdf, folder / pdf.name)
                     except OSError:
                         shutil.copy2(pdf, folder / pdf.name)
+        fsync_tree(staging)
         os.replace(staging, edition)
+        fsync_path(editions)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
