@@ -67,10 +67,17 @@ class Cluster:
             client.wait_for_workers(count, timeout=120)
 
     def close(self) -> None:
+        """Stop the workers, then the scheduler; a process still there
+        after 2 s (a worker waiting on a scheduler already gone) is
+        killed: nothing of theirs is checked after a test."""
         for proc in reversed(self.procs):
             proc.terminate()
         for proc in self.procs:
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=60)
 
 
 @pytest.fixture

@@ -16,6 +16,9 @@ Execute stage (no Sphinx involved)
     JAX really used, failing a page that ran elsewhere than it was sent
     (this module needs only nbclient, so it also runs on a bare GPU box or
     a Dask worker);
+    :mod:`~bookengine.kernels`  starts each page's fresh kernel ahead of
+    need, while the page before it runs, and shuts kernels down in the
+    background;
     :mod:`~bookengine.schedule`  runs stale pages in parallel: local threads
     (``--jobs``, several pages per GPU) or a Dask cluster (``--scheduler``);
     :mod:`~bookengine.store`  keeps executed notebooks in jupyter-cache, where
