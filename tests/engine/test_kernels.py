@@ -5,6 +5,7 @@ left running after a build, even an interrupted one."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from bookengine.schedule import run_local
 pytestmark = pytest.mark.slow
 
 
-def kernel_processes() -> list[int]:
-    """This process's children that are ipykernels."""
-    me = os.getpid()
+def kernel_processes(parent: int | None = None) -> list[int]:
+    """The ipykernels among ``parent``'s children (default: this
+    process's)."""
+    parent = os.getpid() if parent is None else parent
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -32,8 +34,8 @@ def kernel_processes() -> list[int]:
             cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == me and b"ipykernel_launcher" in cmdline:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and \
+                b"ipykernel_launcher" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -65,30 +67,14 @@ def outputs(result) -> list[str]:
 
 #: A cell that waits (up to 30 s) until its engine has started one more
 #: kernel than this one, then prints how many ipykernels the engine runs.
-WAIT_FOR_SPARE = """\
-import os, time
-from pathlib import Path
-
-def kernels_of(parent):
-    found = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmd = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and \\
-                b"ipykernel_launcher" in cmd:
-            found += 1
-    return found
-
+WAIT_FOR_SPARE = ("import os, time\nfrom pathlib import Path\n\n"
+                  + inspect.getsource(kernel_processes) + """
 deadline = time.monotonic() + 30
-while kernels_of(os.getppid()) < 2 and time.monotonic() < deadline:
+while len(kernel_processes(os.getppid())) < 2 and \\
+        time.monotonic() < deadline:
     time.sleep(0.05)
-print(kernels_of(os.getppid()))
-"""
+print(len(kernel_processes(os.getppid())))
+""")
 
 
 def test_the_next_kernel_starts_while_a_page_runs_and_each_page_is_fresh(
