@@ -25,8 +25,15 @@ packages=$(echo $packages)
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
   echo "Installing Debian packages: $packages"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends $packages >/dev/null
+  # One index refresh serves the three targets a fresh machine installs
+  # (npm, tex, browser): skipped while the package lists are under an hour
+  # old, and done anyway if an install then fails.
+  install() { apt-get install -y -qq --no-install-recommends $packages >/dev/null; }
+  if ! find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 \
+       2>/dev/null | grep -q .; then
+    apt-get update -qq
+  fi
+  install || { apt-get update -qq && install; }
   check || { echo "system-deps: $1 still incomplete after apt-get" >&2; exit 1; }
 else
   echo "Missing system packages for '$1'. Install them with:" >&2

@@ -166,3 +166,46 @@ def test_distributions_are_the_installed_ones() -> None:
     found = provenance.distributions()
     assert found["nbclient"] == metadata.version("nbclient")
     assert found["numpy"] == metadata.version("numpy")
+
+
+def test_installed_distributions_are_read_again_only_when_a_site_folder_changes(
+        tmp_path, monkeypatch) -> None:
+    """Every executed page records them: read once per build, not once per
+    page, yet an install (or upgrade) in between is seen."""
+    from importlib import metadata
+
+    site = tmp_path / "site-packages"
+
+    def install(name: str, version: str) -> None:
+        info = site / f"{name}-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+
+    def age(seconds: int) -> None:  # out of the racy window
+        then = time.time_ns() - seconds * 10**9
+        os.utime(site, ns=(then, then))
+
+    reads = []
+    real = metadata.distributions
+    monkeypatch.setattr(provenance, "site_dirs", lambda: [str(site)])
+    monkeypatch.setattr(provenance.metadata, "distributions",
+                        lambda **kw: reads.append(kw) or real(**kw))
+    install("tinydep", "1.0")
+    age(60)
+    assert provenance.distributions() == {"tinydep": "1.0"}
+    assert provenance.distributions() == {"tinydep": "1.0"}
+    assert len(reads) == 1
+    # pip's upgrade: the old metadata folder goes, the new one comes.
+    for old in site.glob("tinydep-*.dist-info"):
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    install("tinydep", "2.0")
+    assert provenance.distributions() == {"tinydep": "2.0"}  # racy: read
+    assert provenance.distributions() == {"tinydep": "2.0"}
+    assert len(reads) == 3  # within the racy window nothing is kept
+    age(30)
+    provenance.distributions()
+    provenance.distributions()
+    assert len(reads) == 4

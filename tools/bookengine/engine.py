@@ -81,8 +81,7 @@ class Engine:
     def distributions(self) -> dict[str, str]:
         """The installed distributions, recomputed only when a site
         directory changed."""
-        key = [provenance.interpreter(),
-               [[d, os.stat(d).st_mtime_ns] for d in provenance.site_dirs()]]
+        key = provenance.site_key()
         path = self.project.store_dir / "distributions.json"
         with contextlib.suppress(OSError, ValueError, KeyError):
             data = json.loads(path.read_text())

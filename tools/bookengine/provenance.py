@@ -239,14 +239,36 @@ def site_dirs() -> list[str]:
     return [d for d in dirs if os.path.isdir(d)]
 
 
+def site_key() -> list[Any]:
+    """What says whether the installed distributions may have changed: the
+    interpreter and each site folder's modification time (installing,
+    upgrading or removing a distribution adds or removes a folder there)."""
+    return [interpreter(),
+            [[d, os.stat(d).st_mtime_ns] for d in site_dirs()]]
+
+
+#: distributions(), by site_key(): a build asks once per executed page.
+_DISTRIBUTIONS: dict[str, dict[str, str]] = {}
+
+
 def distributions() -> dict[str, str]:
-    """Every distribution installed for this interpreter: name -> version."""
+    """Every distribution installed for this interpreter: name -> version
+    (read again only when :func:`site_key` changed, or while a site folder
+    is within the racy window of its last change)."""
+    key = site_key()
+    cached = _DISTRIBUTIONS.get(json.dumps(key))
+    if cached is not None:
+        return dict(cached)
     found: dict[str, str] = {}
     for dist in metadata.distributions(path=site_dirs()):
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if name and name not in found:
             found[name] = dist.version
-    return dict(sorted(found.items()))
+    result = dict(sorted(found.items()))
+    now = time.time_ns()
+    if not any(racy(mtime, now) for _, mtime in key[1]):
+        _DISTRIBUTIONS[json.dumps(key)] = result
+    return dict(result)
 
 
 def watched_variables(env: dict[str, str], root: Path) -> dict[str, str]:
