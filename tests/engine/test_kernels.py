@@ -5,8 +5,11 @@ left running after a build, even an interrupted one."""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import inspect
 import os
+import threading
+import time
 from pathlib import Path
 
 import nbformat
@@ -163,4 +166,37 @@ def test_a_kernel_that_dies_fails_its_page_only(project) -> None:
                                             gpus=[])}
     assert "DeadKernelError" in results["book/dying"].failure.error
     assert outputs(results["book/after"]) == ["fine"]
+    assert kernel_processes() == []
+
+
+def test_closing_while_a_page_runs_cancels_it_and_stops_its_kernel(
+        project, tmp_path) -> None:
+    """A build interrupted twice (its threads still waiting for pages): the
+    waiting thread gets an error or a failed page instead of hanging on a
+    stopped loop, and the page's kernel is shut down."""
+    started = tmp_path / "started"
+    slow = task(project, "slow", "from pathlib import Path\nimport time\n"
+                f"Path({str(started)!r}).touch()\ntime.sleep(120)")
+    kernels = Kernels(expected=1)
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = execute_page(slow, kernels=kernels)
+        except BaseException as err:  # noqa: BLE001 - what the test checks
+            outcome["error"] = err
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert started.exists(), "the page never started"
+    kernels.close()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    if "result" in outcome:  # nbclient saw its kernel go
+        assert outcome["result"].failure is not None
+    else:
+        assert isinstance(outcome["error"], cf.CancelledError), outcome
     assert kernel_processes() == []

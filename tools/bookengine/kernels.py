@@ -185,6 +185,8 @@ class Kernels:
     startup_timeout: float = 60
     _spares: list[_Spare] = field(default_factory=list)
     _stopping: set[asyncio.Task[None]] = field(default_factory=set)
+    #: What :meth:`run` is running for the scheduler's threads.
+    _running: set[asyncio.Task[Any]] = field(default_factory=set)
     #: Kernels started in all, and how many of them were spares a page got.
     started: int = 0
     reused: int = 0
@@ -206,8 +208,17 @@ class Kernels:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the kernels' loop and wait for its result
         (from any thread but the loop's own)."""
+        async def tracked() -> T:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                return await coroutine
+            finally:
+                self._running.discard(task)
+
         future: cf.Future[T] = asyncio.run_coroutine_threadsafe(
-            coroutine, self.loop)
+            tracked(), self.loop)
         return future.result()
 
     def _start(self, key: Key) -> asyncio.Task[Kernel]:
@@ -267,8 +278,24 @@ class Kernels:
         for spare in self._spares:
             self._retire_starting(spare.starting)
         self._spares.clear()
+        # Pages still running (the build was interrupted while its threads
+        # waited for them): cancelled, so that those threads get an error
+        # instead of waiting forever on a stopped loop; their kernels are
+        # retired as they unwind.
+        running = [t for t in self._running
+                   if t is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         while self._stopping:
             await asyncio.gather(*self._stopping, return_exceptions=True)
+        # Every kernel is down: what is left (a cancelled page's nbclient
+        # poller) is cancelled before the loop stops.
+        left = [t for t in asyncio.all_tasks(self.loop)
+                if t is not asyncio.current_task()]
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
 
     def close(self) -> None:
         """Shut every kernel down (spares nobody took included) and stop
