@@ -95,7 +95,6 @@ class Kernel:
     #: the run").
     started_ns: int
     language_info: dict[str, Any] | None = None
-    pid: int | None = None
 
     @property
     def workdir(self) -> Path:
@@ -133,7 +132,6 @@ async def start(key: Key, startup_timeout: float = 60) -> Kernel:
         resources={"metadata": {"path": cwd}})
     try:
         await client.async_start_new_kernel(env=env, stdout=log, stderr=log)
-        kernel.pid = getattr(km.provisioner, "pid", None)
         kernel.kc = await client.async_start_new_kernel_client()
         info = await client.async_wait_for_reply(
             await ensure_async(kernel.kc.kernel_info()))

@@ -256,7 +256,8 @@ def distributions() -> dict[str, str]:
     (read again only when :func:`site_key` changed, or while a site folder
     is within the racy window of its last change)."""
     key = site_key()
-    cached = _DISTRIBUTIONS.get(json.dumps(key))
+    name_of_key = json.dumps(key)
+    cached = _DISTRIBUTIONS.get(name_of_key)
     if cached is not None:
         return dict(cached)
     found: dict[str, str] = {}
@@ -267,7 +268,7 @@ def distributions() -> dict[str, str]:
     result = dict(sorted(found.items()))
     now = time.time_ns()
     if not any(racy(mtime, now) for _, mtime in key[1]):
-        _DISTRIBUTIONS[json.dumps(key)] = result
+        _DISTRIBUTIONS[name_of_key] = result
     return dict(result)
 
 
