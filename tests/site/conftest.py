@@ -221,6 +221,29 @@ def site(built_book, book) -> str:
         thread.join(timeout=10)
 
 
+class Background:
+    """JavaScript started in a page without waiting for it, so that several
+    pages work at once while the test drives them one after the other."""
+
+    @staticmethod
+    def start(page, name: str, function: str) -> None:
+        """Start ``function`` (JavaScript, no arguments, may be async) in
+        ``page``; :meth:`result` waits for what it returns. It starts from
+        a timer: work chained only through promises would all run before
+        ``evaluate`` returns, one page after the other."""
+        page.evaluate(f"""() => {{ window.{name} = new Promise(
+            (go) => setTimeout(go, 0)).then({function}); }}""")
+
+    @staticmethod
+    def result(page, name: str):
+        return page.evaluate(f"() => window.{name}")
+
+
+@pytest.fixture(scope="session")
+def background() -> Background:
+    return Background()
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (never downloaded)."""

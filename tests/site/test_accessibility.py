@@ -34,19 +34,29 @@ def url_of(site: str, page: str) -> str:
     return urllib.parse.urljoin(site, page + ".html")
 
 
-def open_page(browser, site: str, page_name: str, mode: str, viewport: str):
-    """A page in ``mode`` (light/dark) at ``viewport``, maths typeset."""
+#: Waits until the page's maths is typeset and its fonts are loaded.
+TYPESET = """async () => {
+    if (document.querySelector('.math') && window.MathJax
+        && MathJax.startup) await MathJax.startup.promise;
+    await document.fonts.ready;
+}"""
+
+
+def new_page(browser, mode: str, viewport: str):
+    """A browser context in ``mode`` (light/dark) at ``viewport``, and a
+    page in it."""
     context = browser.new_context(viewport=VIEWPORTS[viewport],
                                   color_scheme=mode)
     context.add_init_script(f"localStorage.setItem('mode', '{mode}');"
                             f"localStorage.setItem('theme', '{mode}');")
-    page = context.new_page()
+    return context, context.new_page()
+
+
+def open_page(browser, site: str, page_name: str, mode: str, viewport: str):
+    """A page in ``mode`` (light/dark) at ``viewport``, maths typeset."""
+    context, page = new_page(browser, mode, viewport)
     page.goto(url_of(site, page_name), wait_until="load")
-    page.evaluate("""async () => {
-        if (document.querySelector('.math') && window.MathJax
-            && MathJax.startup) await MathJax.startup.promise;
-        await document.fonts.ready;
-    }""")
+    page.evaluate(TYPESET)
     assert page.evaluate("document.documentElement.dataset.theme") == mode
     return context, page
 
@@ -61,44 +71,35 @@ def describe(violation: dict) -> str:
 
 MODES = ("light", "dark")
 
-#: Starts the audit in the page (after its maths and fonts) without waiting:
-#: from a timer, since work chained only through promises would all run
-#: before ``evaluate`` returns; ``window.__bookAxe`` is its result.
-START_AXE = """() => { window.__bookAxe = new Promise(
-        (go) => setTimeout(go, 0)).then(async () => {
-    if (document.querySelector('.math') && window.MathJax
-        && MathJax.startup) await MathJax.startup.promise;
-    await document.fonts.ready;
-    const r = await axe.run(document, {
+#: The audit, once the maths is typeset and the fonts are loaded.
+AXE = f"""async () => {{
+    await ({TYPESET})();
+    const r = await axe.run(document, {{
         resultTypes: ['violations'],
-        runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa',
-            'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
-    });
-    return {violations: r.violations, version: axe.version,
-            theme: document.documentElement.dataset.theme};
-}); }"""
+        runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa',
+            'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}},
+    }});
+    return {{violations: r.violations, version: axe.version,
+             theme: document.documentElement.dataset.theme}};
+}}"""
 
 
-def test_axe_finds_no_serious_violation(browser, site, book, axe, page_name):
+def test_axe_finds_no_serious_violation(browser, site, book, axe, page_name,
+                                        background):
     """The page in light and dark mode at both widths: the four audits run
     at once, a browser context each."""
     opened = []
     try:
         for mode in MODES:
             for viewport in VIEWPORTS:
-                context = browser.new_context(viewport=VIEWPORTS[viewport],
-                                              color_scheme=mode)
-                context.add_init_script(
-                    f"localStorage.setItem('mode', '{mode}');"
-                    f"localStorage.setItem('theme', '{mode}');")
-                page = context.new_page()
+                context, page = new_page(browser, mode, viewport)
                 opened.append((mode, viewport, context, page))
                 page.goto(url_of(site, page_name), wait_until="commit")
         for _, _, _, page in opened:
             page.wait_for_load_state("load")
             page.add_script_tag(content=axe.source)
-            page.evaluate(START_AXE)
-        results = [(mode, viewport, page.evaluate("() => window.__bookAxe"))
+            background.start(page, "__bookAxe", AXE)
+        results = [(mode, viewport, background.result(page, "__bookAxe"))
                    for mode, viewport, _, page in opened]
     finally:
         for _, _, context, _ in opened:

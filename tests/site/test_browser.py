@@ -136,18 +136,8 @@ IMAGES_JS = """async () => {
 }"""
 
 
-def start_checks(page) -> None:
-    """Start the image and maths checks in ``page`` without waiting (from
-    a timer: work chained only through promises would all run before
-    ``evaluate`` returns): the page works on them while the test drives
-    another page;
-    ``page.evaluate(CHECKS)`` collects [broken images, maths]."""
-    page.evaluate(f"""() => {{ window.__bookChecks = new Promise(
-        (go) => setTimeout(go, 0)).then(() => Promise.all(
-            [({IMAGES_JS})(), ({MATH_JS})()])); }}""")
-
-
-CHECKS = "() => window.__bookChecks"
+#: The image and maths checks together: [broken images, maths].
+CHECKS = f"() => Promise.all([({IMAGES_JS})(), ({MATH_JS})()])"
 
 
 def visible_prose(page) -> str:
@@ -228,7 +218,7 @@ def test_cell_outputs_hold_no_errors_warnings_or_progress_bars(built_book,
 # --------------------------------------------------------------------------
 
 
-def test_page_renders_cleanly(browser, site, book, page_name):
+def test_page_renders_cleanly(browser, site, book, page_name, background):
     """The page at both widths, at once (a browser context each), with
     every request to another host aborted, as on a machine without network
     (and each such request reported)."""
@@ -241,9 +231,9 @@ def test_page_renders_cleanly(browser, site, book, page_name):
                  for viewport, visit in visits.items()}
         for page in pages.values():
             page.wait_for_load_state("load")
-            start_checks(page)
+            background.start(page, "__bookChecks", CHECKS)
         for viewport, page in pages.items():
-            broken, math = page.evaluate(CHECKS)
+            broken, math = background.result(page, "__bookChecks")
             page.wait_for_load_state("networkidle")
             target = book.screenshots / viewport / shot_name(page_name)
             target.parent.mkdir(parents=True, exist_ok=True)
